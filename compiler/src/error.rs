@@ -1,0 +1,113 @@
+use std::fmt;
+use std::path::PathBuf;
+
+/// Everything that can stop a plugin from being baked. Each message names the
+/// file; the macro shows it on the path literal, the build helper on one line.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file does not exist.
+    Missing {
+        /// The path after resolving it against the crate's manifest dir.
+        resolved: PathBuf,
+    },
+    /// The file exists but could not be read.
+    Unreadable {
+        /// The resolved path.
+        resolved: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text format did not parse (the message carries line and column).
+    InvalidWat {
+        /// `wat`'s message, with the file, line and column.
+        message: String,
+    },
+    /// The binary is not a valid WebAssembly module.
+    InvalidWasm {
+        /// The file as written by the user.
+        file: String,
+        /// wasmparser's message.
+        message: String,
+        /// Byte offset of the problem in the file.
+        offset: usize,
+    },
+    /// The file is a component, not a core module.
+    Component {
+        /// The file as written by the user.
+        file: String,
+    },
+    /// The module is valid WebAssembly but uses a feature wasmbake's Wasmtime
+    /// configuration cannot compile.
+    UnsupportedFeature {
+        /// The file as written by the user.
+        file: String,
+        /// Wasmtime's (wasmparser's) message, which names the feature.
+        message: String,
+        /// Byte offset of the first use.
+        offset: Option<usize>,
+    },
+    /// Wasmtime failed to compile the module (or rejected the configuration).
+    Compile {
+        /// The file as written by the user.
+        file: String,
+        /// Wasmtime's error chain.
+        message: String,
+    },
+    /// Something does not fit wasmbake's 32-bit table format.
+    TooLarge(String),
+    /// Reading or writing the artifact cache failed.
+    Cache {
+        /// The cache file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An unknown target triple or CPU setting was requested.
+    Target(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Missing { resolved } => write!(
+                f,
+                "wasm file not found: {} (paths are relative to the crate's Cargo.toml directory)",
+                resolved.display()
+            ),
+            Error::Unreadable { resolved, source } => {
+                write!(f, "cannot read {}: {source}", resolved.display())
+            }
+            Error::InvalidWat { message } => write!(f, "invalid WebAssembly text: {message}"),
+            Error::InvalidWasm { file, message, offset } => {
+                write!(f, "invalid WebAssembly in {file} at byte offset {offset:#x}: {message}")
+            }
+            Error::Component { file } => write!(
+                f,
+                "{file} is a WebAssembly component, but include_module! expects a core module"
+            ),
+            Error::UnsupportedFeature { file, message, offset } => {
+                write!(f, "{file} uses a WebAssembly feature wasmbake's Wasmtime cannot compile: {message}")?;
+                if let Some(offset) = offset {
+                    write!(f, " (at byte offset {offset:#x})")?;
+                }
+                Ok(())
+            }
+            Error::Compile { file, message } => write!(f, "Wasmtime failed to compile {file}: {message}"),
+            Error::TooLarge(message) => f.write_str(message),
+            Error::Cache { path, source } => {
+                write!(f, "wasmbake artifact cache at {}: {source}", path.display())
+            }
+            Error::Target(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Unreadable { source, .. } | Error::Cache { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

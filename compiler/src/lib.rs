@@ -1,0 +1,270 @@
+//! Compile-time half of wasmbake: everything that turns a `.wasm`/`.wat` file
+//! into the two files a host binary embeds.
+//!
+//! 1. read the file (binary, or text through `wat`);
+//! 2. reject components and invalid modules (wasmparser, with byte offsets);
+//! 3. read the `name` section into a [`names::NameTable`] and encode it;
+//! 4. strip the `name` section, so Wasmtime's artifact carries no names;
+//! 5. precompile with [`wasmbake_runtime::wasm_config`] plus an explicit
+//!    target and a portable CPU baseline ([`Cpu`]);
+//! 6. store artifact and table in a content-addressed cache.
+//!
+//! Both the `include_module!` macro and the build helper call [`bake`].
+
+#![deny(missing_docs)]
+
+mod error;
+pub mod names;
+
+use std::hash::Hash;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use siphasher::sip128::{Hasher128, SipHasher13};
+use wasmtime::{Config, Engine};
+
+pub use error::Error;
+pub use names::NameTable;
+
+/// Version of what [`bake`] writes; part of every cache key.
+const FORMAT: &str = "wasmbake-artifact-v1";
+
+/// The CPU features compiled code may use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Cpu {
+    /// A baseline every machine of the target architecture can be expected to
+    /// have. x86-64: x86-64-v2 (SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT: every
+    /// x86-64 CPU since 2009). Other architectures: the architecture's base
+    /// ISA, with no optional extension.
+    #[default]
+    Baseline,
+    /// The baseline plus these Cranelift ISA flags (e.g. `has_avx2`). At load
+    /// time Wasmtime checks that the host has each of them.
+    Flags(Vec<String>),
+}
+
+/// What to compile for.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Target triple; `None` means the machine running the compiler.
+    pub target: Option<String>,
+    /// CPU features.
+    pub cpu: Cpu,
+}
+
+impl Options {
+    /// Options from the environment of a build: `WASMBAKE_TARGET` (set by a
+    /// build script when cross-compiling) or the host.
+    pub fn from_env() -> Options {
+        Options { target: std::env::var("WASMBAKE_TARGET").ok().filter(|t| !t.is_empty()), cpu: Cpu::Baseline }
+    }
+
+    /// The target triple these options compile for.
+    pub fn target(&self) -> String {
+        self.target.clone().unwrap_or_else(|| target_lexicon::HOST.to_string())
+    }
+}
+
+fn baseline_flags(target: &str) -> &'static [&'static str] {
+    if target.starts_with("x86_64") {
+        &["has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_popcnt"]
+    } else {
+        &[]
+    }
+}
+
+/// The compiling engine for `options`: the shared configuration, an explicit
+/// target (so the build machine's CPU features are never inferred) and the
+/// requested CPU features.
+pub fn engine(options: &Options) -> Result<Engine, Error> {
+    let target = options.target();
+    let mut config: Config = wasmbake_runtime::wasm_config();
+    config
+        .target(&target)
+        .map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
+    config.parallel_compilation(true);
+    let extra = match &options.cpu {
+        Cpu::Baseline => &[][..],
+        Cpu::Flags(flags) => flags.as_slice(),
+    };
+    for flag in baseline_flags(&target).iter().copied().chain(extra.iter().map(String::as_str)) {
+        // SAFETY: ISA flags only select instructions; Wasmtime verifies at
+        // load time that the host supports every enabled flag.
+        unsafe {
+            config.cranelift_flag_enable(flag);
+        }
+    }
+    Engine::new(&config).map_err(|e| Error::Target(format!("cannot configure Wasmtime for `{target}`: {e:#}")))
+}
+
+/// Where the cache of baked artifacts lives for a crate: `WASMBAKE_CACHE_DIR`
+/// if set, else `wasmbake/` inside Cargo's target directory
+/// (`CARGO_TARGET_DIR`, or `target/` beside the workspace's `Cargo.lock`).
+pub fn cache_dir(manifest_dir: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("WASMBAKE_CACHE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => manifest_dir.join(dir),
+        None => manifest_dir
+            .ancestors()
+            .find(|dir| dir.join("Cargo.lock").is_file())
+            .unwrap_or(manifest_dir)
+            .join("target"),
+    };
+    target.join("wasmbake")
+}
+
+/// A baked plugin: two files in the cache.
+#[derive(Clone, Debug)]
+pub struct Baked {
+    /// The source file that was baked (absolute).
+    pub source: PathBuf,
+    /// The Wasmtime artifact (`Engine::precompile_module` output).
+    pub artifact: PathBuf,
+    /// The encoded name table (see [`names`]).
+    pub names: PathBuf,
+    /// Whether both came from the cache, without compiling.
+    pub cache_hit: bool,
+}
+
+/// Bakes `source` (absolute path; `file` is how to call it in messages) into
+/// `cache`, or finds it there.
+pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Result<Baked, Error> {
+    let bytes = read(source)?;
+    let engine = engine(options)?;
+
+    let mut hasher = SipHasher13::new();
+    FORMAT.hash(&mut hasher);
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    options.target().hash(&mut hasher);
+    options.cpu.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    bytes.hash(&mut hasher);
+    let key = format!("{:032x}", hasher.finish128().as_u128());
+    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
+    let artifact = cache.join(format!("{stem}-{key}.cwasm"));
+    let names = cache.join(format!("{stem}-{key}.names"));
+    let mut baked = Baked { source: source.to_owned(), artifact, names, cache_hit: true };
+    if baked.artifact.is_file() && baked.names.is_file() {
+        return Ok(baked);
+    }
+
+    let wasm = to_binary(&bytes, source, file)?;
+    validate(&wasm, file)?;
+    let table = NameTable::from_module(&wasm).encode()?;
+    let stripped = strip_name_section(&wasm);
+    let compiled = engine.precompile_module(&stripped).map_err(|e| compile_error(e, file))?;
+
+    write_atomic(cache, &baked.names, &table)?;
+    write_atomic(cache, &baked.artifact, &compiled)?;
+    baked.cache_hit = false;
+    Ok(baked)
+}
+
+fn read(source: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(source).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing { resolved: source.to_owned() },
+        _ => Error::Unreadable { resolved: source.to_owned(), source: e },
+    })
+}
+
+/// Binary modules are used as they are; anything else is parsed as text.
+fn to_binary(bytes: &[u8], source: &Path, file: &str) -> Result<Vec<u8>, Error> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.to_vec());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::InvalidWasm {
+        file: file.to_owned(),
+        message: format!("neither a WebAssembly binary (no `\\0asm` header) nor UTF-8 text ({e})"),
+        offset: e.valid_up_to(),
+    })?;
+    wat::Parser::new().parse_str(Some(Path::new(file)), text).map_err(|mut e| {
+        if source.is_absolute() && file.is_empty() {
+            e.set_path(source);
+        }
+        Error::InvalidWat { message: e.to_string() }
+    })
+}
+
+/// Rejects components and invalid modules. Feature support is checked by
+/// Wasmtime itself when compiling (see [`compile_error`]), so that what
+/// counts as "supported" is exactly what the engine enables.
+pub fn validate(wasm: &[u8], file: &str) -> Result<(), Error> {
+    if wasmparser::Parser::is_component(wasm) {
+        return Err(Error::Component { file: file.to_owned() });
+    }
+    let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
+    validator.validate_all(wasm).map_err(|e| Error::InvalidWasm {
+        file: file.to_owned(),
+        message: e.message().to_owned(),
+        offset: e.offset(),
+    })?;
+    Ok(())
+}
+
+/// A module that is valid with every feature on but fails Wasmtime's own
+/// validation uses a feature this configuration cannot compile.
+fn compile_error(error: wasmtime::Error, file: &str) -> Error {
+    match error.downcast_ref::<wasmparser::BinaryReaderError>() {
+        Some(e) => Error::UnsupportedFeature {
+            file: file.to_owned(),
+            message: e.message().to_owned(),
+            offset: Some(e.offset()),
+        },
+        None => Error::Compile { file: file.to_owned(), message: format!("{error:#}") },
+    }
+}
+
+/// The module without its `name` custom section(s); every other byte is kept.
+/// Input that does not parse as a sequence of sections is returned unchanged
+/// (it was validated before this is called).
+pub fn strip_name_section(wasm: &[u8]) -> Vec<u8> {
+    name_section_ranges(wasm).map_or_else(
+        |_| wasm.to_vec(),
+        |ranges| {
+            let mut out = Vec::with_capacity(wasm.len());
+            let mut kept_until = 0;
+            for range in ranges {
+                out.extend_from_slice(&wasm[kept_until..range.start]);
+                kept_until = range.end;
+            }
+            out.extend_from_slice(&wasm[kept_until..]);
+            out
+        },
+    )
+}
+
+/// Byte ranges (id byte to end of contents) of the top-level `name` sections.
+fn name_section_ranges(wasm: &[u8]) -> wasmparser::Result<Vec<std::ops::Range<usize>>> {
+    let mut reader = wasmparser::BinaryReader::new(wasm, 0);
+    reader.read_bytes(8)?; // magic and version
+    let mut ranges = Vec::new();
+    while !reader.eof() {
+        let start = reader.original_position();
+        let id = reader.read_u8()?;
+        let size = reader.read_var_u32()? as usize;
+        let contents_at = reader.original_position();
+        let contents = reader.read_bytes(size)?;
+        if id == 0 && wasmparser::BinaryReader::new(contents, contents_at).read_string()? == "name" {
+            ranges.push(start..contents_at + size);
+        }
+    }
+    Ok(ranges)
+}
+
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    fn cache_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Cache { path: path.to_owned(), source }
+    }
+    std::fs::create_dir_all(dir).map_err(cache_err(dir))?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = path.with_extension(format!("tmp-{}-{nonce}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp).map_err(cache_err(&tmp))?;
+    file.write_all(bytes).map_err(cache_err(&tmp))?;
+    drop(file);
+    // Rename is atomic: a concurrent build sees the old state or the whole file.
+    std::fs::rename(&tmp, path).map_err(cache_err(path))
+}

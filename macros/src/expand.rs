@@ -1,0 +1,79 @@
+//! Expansion of `include_module!`, callable without a proc-macro context.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{LitStr, Token};
+
+/// `"path/to/plugin.wasm"` optionally followed by `, crate = path::to::wasmbake`.
+pub struct Input {
+    pub path: LitStr,
+    pub krate: syn::Path,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse()?;
+        let mut krate = syn::parse_quote!(::wasmbake);
+        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            krate = input.parse()?;
+            input.parse::<Option<Token![,]>>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error("expected `include_module!(\"path.wasm\")` or `include_module!(\"path.wasm\", crate = path)`"));
+        }
+        Ok(Input { path, krate })
+    }
+}
+
+pub fn include_module(input: TokenStream) -> syn::Result<TokenStream> {
+    let input: Input = syn::parse2(input)?;
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| syn::Error::new(input.path.span(), "CARGO_MANIFEST_DIR is not set: include_module! must be used in a Cargo build"))?;
+    let options = wasmbake_compiler::Options::from_env();
+    let cache = wasmbake_compiler::cache_dir(&manifest_dir);
+    expand(&input, &manifest_dir, &options, &cache)
+}
+
+/// Bakes the plugin and returns the expression that embeds it.
+pub fn expand(
+    input: &Input,
+    manifest_dir: &Path,
+    options: &wasmbake_compiler::Options,
+    cache: &Path,
+) -> syn::Result<TokenStream> {
+    let file = input.path.value();
+    let source = manifest_dir.join(&file);
+    let baked = wasmbake_compiler::bake(&source, &file, options, cache)
+        .map_err(|e| syn::Error::new(input.path.span(), e))?;
+
+    let span = input.path.span();
+    let lit = |path: &Path| LitStr::new(&path.to_string_lossy(), span);
+    let (source, artifact, names) = (lit(&baked.source), lit(&baked.artifact), lit(&baked.names));
+    let krate = &input.krate;
+    let input_path = &input.path;
+    let private = quote!(#krate::__private);
+    Ok(quote! {{
+        // Make rustc track the plugin source (rebuild when it changes) and the
+        // target setting, without embedding the source.
+        const _: &[u8] = ::core::include_bytes!(#source);
+        const _: ::core::option::Option<&str> = ::core::option_env!("WASMBAKE_TARGET");
+        static ARTIFACT: &#private::Align64K<[u8]> = &#private::Align64K(*::core::include_bytes!(#artifact));
+        static NAMES: &#private::Align8<[u8]> = &#private::Align8(*::core::include_bytes!(#names));
+        // SAFETY: both files were just written by wasmbake-compiler for this
+        // wasmbake version: an unmodified `precompile_module` artifact,
+        // 64 KiB-aligned, and a name table from its encoder.
+        unsafe {
+            #private::Embedded::from_static_unchecked(
+                #input_path,
+                &ARTIFACT.0,
+                #private::Names::from_static_unchecked(&NAMES.0),
+            )
+        }
+    }})
+}

@@ -1,0 +1,63 @@
+//! The one Wasmtime configuration shared by compile time and run time.
+//!
+//! Artifacts only load into an engine whose settings match the ones they were
+//! compiled with, so both halves of wasmbake build their `wasmtime::Config`
+//! from [`wasm_config`]: `wasmbake-compiler` adds the target triple and the
+//! CPU baseline (Cranelift settings, which only exist where a compiler is
+//! linked), and the run time adds the in-place [`CustomCodeMemory`].
+//!
+//! [`CustomCodeMemory`]: wasmtime::CustomCodeMemory
+
+use std::sync::Arc;
+
+use wasmtime::{Collector, Config, Engine};
+
+use crate::code_memory::StaticCodeMemory;
+
+/// The WebAssembly features and run-time settings every baked artifact is
+/// compiled with, without a target or code memory.
+///
+/// Enabled proposals: everything Wasmtime 48 compiles that real toolchains
+/// emit — SIMD (and relaxed SIMD, in its deterministic flavour, so results do
+/// not depend on the host CPU), bulk memory, reference types, multi-value,
+/// tail calls, exceptions, function references, GC (deferred reference
+/// counting collector), threads (shared memories), 64-bit and multiple
+/// memories, and extended constant expressions.
+pub fn wasm_config() -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_simd(true)
+        .wasm_relaxed_simd(true)
+        .relaxed_simd_deterministic(true)
+        .wasm_bulk_memory(true)
+        .wasm_reference_types(true)
+        .wasm_multi_value(true)
+        .wasm_tail_call(true)
+        .wasm_exceptions(true)
+        .wasm_function_references(true)
+        .wasm_gc(true)
+        .collector(Collector::DeferredReferenceCounting)
+        .wasm_threads(true)
+        .wasm_memory64(true)
+        .wasm_multi_memory(true)
+        .wasm_extended_const(true);
+    config
+}
+
+/// [`wasm_config`] plus wasmbake's code memory: the configuration of engines
+/// that load baked artifacts in place.
+///
+/// Start from this when you need to tune an engine (fuel, epochs, memory
+/// limits): settings that change compiled code make baked artifacts fail to
+/// load with an `Err` that names the difference.
+pub fn config() -> Config {
+    let mut config = wasm_config();
+    config.with_custom_code_memory(Some(Arc::new(StaticCodeMemory::new())));
+    config
+}
+
+/// A `wasmtime::Engine` that can load every artifact baked by this version of
+/// wasmbake, in place.
+pub fn engine() -> wasmtime::Result<Engine> {
+    Engine::new(&config())
+}

@@ -1,0 +1,29 @@
+//! Run-time half of [wasmbake](https://docs.rs/wasmbake): loads WebAssembly
+//! modules that `wasmbake::include_module!` baked into the binary, in place,
+//! and resolves their function names from static memory.
+//!
+//! This crate links Wasmtime *without* a compiler: a host binary that only
+//! runs baked plugins carries no Cranelift. Use it through the `wasmbake`
+//! facade crate.
+
+#![deny(missing_docs)]
+
+mod code_memory;
+mod config;
+mod embedded;
+pub mod names;
+mod trap;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::private::*;
+}
+mod private;
+
+pub use config::{config, engine, wasm_config};
+pub use embedded::{Embedded, LoadKind};
+pub use names::Names;
+pub use trap::demangle;
+
+/// The exact Wasmtime this version of wasmbake bakes and loads artifacts for.
+pub use wasmtime;

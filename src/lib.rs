@@ -1,0 +1,50 @@
+//! Ship WebAssembly plugins *inside* a Rust binary, with zero start-up cost.
+//!
+//! ```ignore
+//! static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("plugins/greet.wasm");
+//!
+//! let engine = wasmbake::engine()?;            // compatible with every baked artifact
+//! let module = PLUGIN.load(&engine)?;          // a wasmtime::Module, loaded in place
+//! let name = PLUGIN.names().name_of(12);       // Option<&'static str>, no allocation
+//! let idx = PLUGIN.names().index_of("main");   // Option<u32>, perfect hash
+//! let raw: &'static [u8] = PLUGIN.artifact();  // the baked Wasmtime artifact
+//! ```
+//!
+//! At compile time [`include_module!`] validates the module, strips its `name`
+//! section, precompiles it with Wasmtime/Cranelift, and embeds the artifact
+//! (64 KiB-aligned, in read-only data) and a static name table. At run time
+//! [`Embedded::load`] hands the static bytes to `Module::deserialize_raw`;
+//! wasmbake's code memory makes only the code pages executable, never
+//! writable. The host binary does not link Cranelift.
+//!
+//! See the README for how it works and what it costs.
+
+#![deny(missing_docs)]
+
+pub use wasmbake_runtime::{Embedded, LoadKind, Names, config, demangle, engine, names, wasm_config, wasmtime};
+
+/// Bakes a WebAssembly module into the binary and evaluates to a
+/// [`Embedded`](crate::Embedded) (use it to initialise a `static`).
+///
+/// ```ignore
+/// static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("plugins/greet.wasm");
+/// ```
+///
+/// * The path is relative to the calling crate's `Cargo.toml` directory. A
+///   binary module (`\0asm…`) is used as is; anything else is read as the text
+///   format (`.wat`).
+/// * At compile time the module is validated, its `name` section is moved into
+///   wasmbake's static name table, and it is precompiled for the target
+///   (`WASMBAKE_TARGET` if set, else the build machine's architecture) with a
+///   portable CPU baseline. Results are cached under Cargo's target directory
+///   (`WASMBAKE_CACHE_DIR` overrides it): an unchanged plugin is read from the
+///   cache, not recompiled; editing it rebuilds the crate.
+/// * Errors (missing file, invalid module with byte offset, invalid text with
+///   line and column, a component, an unsupported feature) are compile errors
+///   pointing at the path.
+/// * `include_module!("p.wasm", crate = my::path)` names the `wasmbake`
+///   crate when it is not reachable as `::wasmbake` (renamed dependency).
+pub use wasmbake_macros::include_module;
+
+#[doc(hidden)]
+pub use wasmbake_runtime::__private;
