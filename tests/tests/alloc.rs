@@ -1,0 +1,78 @@
+//! Name lookups allocate nothing: counted by a global allocator. Counts are
+//! per thread, so other tests running concurrently do not disturb them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use wasmbake::{Embedded, include_module};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator, counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+static NAMED: Embedded = include_module!("fixtures/names.wat");
+#[cfg(wasmbake_corpus)]
+static SPLICER: Embedded = include_module!("../../shared/corpus/splicer.wasm");
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+fn assert_lookups_do_not_allocate(plugin: &Embedded) {
+    // Collect the queries first: that allocates, the lookups must not.
+    let all: Vec<(u32, &'static str)> = plugin.names().iter().collect();
+    assert!(!all.is_empty());
+    let mut found = 0usize;
+    let count = allocations_during(|| {
+        for &(index, name) in &all {
+            found += usize::from(plugin.names().name_of(index) == Some(name));
+            found += usize::from(plugin.names().index_of(name).is_some());
+            found += usize::from(plugin.names().index_of("no such function").is_none());
+        }
+        found += usize::from(plugin.names().module_name().is_some());
+    });
+    assert_eq!(count, 0, "{count} allocations during {} lookups", all.len() * 3);
+    assert!(found >= all.len() * 3);
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Guards against a counter that cannot fail.
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 16]))) >= 1);
+}
+
+#[test]
+fn fixture_lookups_do_not_allocate() {
+    assert_lookups_do_not_allocate(&NAMED);
+}
+
+#[cfg(wasmbake_corpus)]
+#[test]
+fn splicer_lookups_do_not_allocate() {
+    assert_lookups_do_not_allocate(&SPLICER);
+}
