@@ -87,7 +87,10 @@ impl fmt::Display for Error {
                 "{file} is a WebAssembly component, but include_module! expects a core module"
             ),
             Error::UnsupportedFeature { file, message, offset } => {
-                write!(f, "{file} uses a WebAssembly feature wasmbake's Wasmtime cannot compile: {message}")?;
+                write!(
+                    f,
+                    "{file} uses a WebAssembly feature that wasmbake's Wasmtime configuration does not enable: {message}"
+                )?;
                 if let Some(offset) = offset {
                     write!(f, " (at byte offset {offset:#x})")?;
                 }

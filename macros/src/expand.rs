@@ -77,3 +77,53 @@ pub fn expand(
         }
     }})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(input: &str) -> syn::Result<String> {
+        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
+        let cache = std::env::temp_dir().join(format!("wasmbake-expand-test-{}", std::process::id()));
+        let input: Input = syn::parse_str(input)?;
+        let out = expand(&input, &manifest_dir, &wasmbake_compiler::Options::default(), &cache);
+        let _ = std::fs::remove_dir_all(&cache);
+        // The expansion must be one well-formed block expression.
+        let block: syn::ExprBlock = syn::parse2(out?).expect("expansion parses as a block");
+        Ok(quote!(#block).to_string())
+    }
+
+    #[test]
+    fn paths_go_through_the_hidden_module() {
+        let out = expand_str(r#""fixtures/unnamed.wat""#).unwrap();
+        assert!(out.contains(":: wasmbake :: __private :: Embedded :: from_static_unchecked"), "{out}");
+        assert!(out.contains(":: core :: include_bytes !"), "{out}");
+        assert!(out.contains("\"fixtures/unnamed.wat\""), "{out}");
+        assert!(out.contains(".cwasm\""), "{out}");
+        assert!(out.contains(".names\""), "{out}");
+    }
+
+    #[test]
+    fn crate_override_replaces_every_path() {
+        let out = expand_str(r#""fixtures/unnamed.wat", crate = my::reexported::wasmbake"#).unwrap();
+        // Align64K and Align8 twice each, Embedded, Names: every one overridden.
+        let overridden = out.matches("my :: reexported :: wasmbake :: __private").count();
+        assert_eq!(overridden, 6, "{out}");
+        assert_eq!(out.matches(":: wasmbake :: __private").count(), overridden, "{out}");
+    }
+
+    #[test]
+    fn errors_point_at_the_path_literal() {
+        let err = expand_str(r#""fixtures/nope.wasm""#).unwrap_err();
+        assert!(err.to_string().starts_with("wasm file not found: "), "{err}");
+        assert!(err.to_string().contains("fixtures/nope.wasm"), "{err}");
+    }
+
+    #[test]
+    fn malformed_arguments_are_rejected() {
+        assert!(syn::parse_str::<Input>("42").is_err());
+        assert!(syn::parse_str::<Input>(r#""a.wasm", crate"#).is_err());
+        assert!(syn::parse_str::<Input>(r#""a.wasm" "b.wasm""#).is_err());
+        assert!(syn::parse_str::<Input>(r#""a.wasm","#).is_ok());
+    }
+}
