@@ -21,7 +21,9 @@
 
 #![deny(missing_docs)]
 
-pub use wasmbake_runtime::{Embedded, LoadKind, Names, config, demangle, engine, names, wasm_config, wasmtime};
+pub use wasmbake_runtime::{
+    Embedded, LoadKind, Names, config, demangle, engine, names, wasm_config, wasmtime,
+};
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
 /// [`Embedded`](crate::Embedded) (use it to initialise a `static`).

@@ -82,10 +82,9 @@ impl fmt::Display for Error {
             Error::InvalidWasm { file, message, offset } => {
                 write!(f, "invalid WebAssembly in {file} at byte offset {offset:#x}: {message}")
             }
-            Error::Component { file } => write!(
-                f,
-                "{file} is a WebAssembly component, but include_module! expects a core module"
-            ),
+            Error::Component { file } => {
+                write!(f, "{file} is a WebAssembly component, but include_module! expects a core module")
+            }
             Error::UnsupportedFeature { file, message, offset } => {
                 write!(
                     f,

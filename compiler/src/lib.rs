@@ -56,7 +56,10 @@ impl Options {
     /// Options from the environment of a build: `WASMBAKE_TARGET` (set by a
     /// build script when cross-compiling) or the host.
     pub fn from_env() -> Options {
-        Options { target: std::env::var("WASMBAKE_TARGET").ok().filter(|t| !t.is_empty()), cpu: Cpu::Baseline }
+        Options {
+            target: std::env::var("WASMBAKE_TARGET").ok().filter(|t| !t.is_empty()),
+            cpu: Cpu::Baseline,
+        }
     }
 
     /// The target triple these options compile for.
@@ -79,9 +82,7 @@ fn baseline_flags(target: &str) -> &'static [&'static str] {
 pub fn engine(options: &Options) -> Result<Engine, Error> {
     let target = options.target();
     let mut config: Config = wasmbake_runtime::wasm_config();
-    config
-        .target(&target)
-        .map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
+    config.target(&target).map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
     config.parallel_compilation(true);
     let extra = match &options.cpu {
         Cpu::Baseline => &[][..],
@@ -94,7 +95,8 @@ pub fn engine(options: &Options) -> Result<Engine, Error> {
             config.cranelift_flag_enable(flag);
         }
     }
-    Engine::new(&config).map_err(|e| Error::Target(format!("cannot configure Wasmtime for `{target}`: {e:#}")))
+    Engine::new(&config)
+        .map_err(|e| Error::Target(format!("cannot configure Wasmtime for `{target}`: {e:#}")))
 }
 
 /// Where the cache of baked artifacts lives for a crate: `WASMBAKE_CACHE_DIR`
@@ -258,9 +260,8 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
         move |source| Error::Cache { path: path.to_owned(), source }
     }
     std::fs::create_dir_all(dir).map_err(cache_err(dir))?;
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let nonce =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let tmp = path.with_extension(format!("tmp-{}-{nonce}", std::process::id()));
     let mut file = std::fs::File::create(&tmp).map_err(cache_err(&tmp))?;
     file.write_all(bytes).map_err(cache_err(&tmp))?;

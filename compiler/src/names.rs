@@ -167,8 +167,7 @@ mod tests {
             assert_eq!(names.index_of(name), lowest, "{name:?}");
         }
         let listed: Vec<(u32, &str)> = names.iter().collect();
-        let expected: Vec<(u32, &str)> =
-            table.functions.iter().map(|(&i, n)| (i, n.as_str())).collect();
+        let expected: Vec<(u32, &str)> = table.functions.iter().map(|(&i, n)| (i, n.as_str())).collect();
         assert_eq!(listed, expected);
     }
 
@@ -222,10 +221,8 @@ mod tests {
 
     #[test]
     fn imports_are_in_the_index_space() {
-        let wasm = wat::parse_str(
-            r#"(module $m (import "env" "log" (func $log)) (func $run call $log))"#,
-        )
-        .unwrap();
+        let wasm =
+            wat::parse_str(r#"(module $m (import "env" "log" (func $log)) (func $run call $log))"#).unwrap();
         let t = NameTable::from_module(&wasm);
         assert_eq!(t, table(Some("m"), &[(0, "log"), (1, "run")]));
         check(&t);

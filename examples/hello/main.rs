@@ -14,11 +14,19 @@ fn main() -> wasmbake::wasmtime::Result<()> {
     let (ptr, len) = greet.call(&mut store, ())?;
     let memory = instance.get_memory(&mut store, "memory").expect("plugin exports memory");
     let greeting = &memory.data(&store)[ptr as usize..][..len as usize];
-    println!("{} ({kind:?} load, {} bytes of artifact)", String::from_utf8_lossy(greeting), PLUGIN.artifact().len());
+    println!(
+        "{} ({kind:?} load, {} bytes of artifact)",
+        String::from_utf8_lossy(greeting),
+        PLUGIN.artifact().len()
+    );
 
     let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib")?;
     let fib_index = PLUGIN.names().index_of("fib").expect("fib is named");
-    println!("fib(20) = {} (function {fib_index} is `{}`)", fib.call(&mut store, 20)?, PLUGIN.names().name_of(fib_index).unwrap_or("?"));
+    println!(
+        "fib(20) = {} (function {fib_index} is `{}`)",
+        fib.call(&mut store, 20)?,
+        PLUGIN.names().name_of(fib_index).unwrap_or("?")
+    );
 
     let validate = instance.get_typed_func::<i32, ()>(&mut store, "validate")?;
     let trap = validate.call(&mut store, -1).expect_err("validate(-1) traps");

@@ -24,7 +24,9 @@ impl Parse for Input {
             input.parse::<Option<Token![,]>>()?;
         }
         if !input.is_empty() {
-            return Err(input.error("expected `include_module!(\"path.wasm\")` or `include_module!(\"path.wasm\", crate = path)`"));
+            return Err(input.error(
+                "expected `include_module!(\"path.wasm\")` or `include_module!(\"path.wasm\", crate = path)`",
+            ));
         }
         Ok(Input { path, krate })
     }
@@ -32,9 +34,12 @@ impl Parse for Input {
 
 pub fn include_module(input: TokenStream) -> syn::Result<TokenStream> {
     let input: Input = syn::parse2(input)?;
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .ok_or_else(|| syn::Error::new(input.path.span(), "CARGO_MANIFEST_DIR is not set: include_module! must be used in a Cargo build"))?;
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
+        syn::Error::new(
+            input.path.span(),
+            "CARGO_MANIFEST_DIR is not set: include_module! must be used in a Cargo build",
+        )
+    })?;
     let options = wasmbake_compiler::Options::from_env();
     let cache = wasmbake_compiler::cache_dir(&manifest_dir);
     expand(&input, &manifest_dir, &options, &cache)

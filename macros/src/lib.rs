@@ -11,7 +11,5 @@ use proc_macro::TokenStream;
 /// See `wasmbake::include_module!`.
 #[proc_macro]
 pub fn include_module(input: TokenStream) -> TokenStream {
-    expand::include_module(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::include_module(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -55,9 +55,7 @@ pub(crate) fn is_live_in_place(artifact: &[u8]) -> bool {
 }
 
 fn is_static(text: &Range<usize>) -> bool {
-    lock(&STATIC_ARTIFACTS)
-        .iter()
-        .any(|artifact| text.start >= artifact.start && text.end <= artifact.end)
+    lock(&STATIC_ARTIFACTS).iter().any(|artifact| text.start >= artifact.start && text.end <= artifact.end)
 }
 
 fn page_size() -> usize {

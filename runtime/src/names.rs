@@ -222,10 +222,7 @@ impl Names {
 
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Names")
-            .field("module_name", &self.module_name())
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("Names").field("module_name", &self.module_name()).field("len", &self.len()).finish()
     }
 }
 

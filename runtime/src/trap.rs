@@ -93,10 +93,7 @@ impl fmt::Display for FrameDisplay<'_> {
                 "<module>"
             }
         });
-        let name = self
-            .plugin
-            .frame_name(frame)
-            .or_else(|| frame.func_name().map(demangle));
+        let name = self.plugin.frame_name(frame).or_else(|| frame.func_name().map(demangle));
         match name {
             Some(name) => write!(f, "{module}!{name} (function {})", frame.func_index()),
             None => write!(f, "{module}!<wasm function {}>", frame.func_index()),

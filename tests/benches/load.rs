@@ -1,1 +1,153 @@
-fn main() {}
+//! Load paths side by side, in one process, on the same artifact:
+//!
+//! * `embedded_load`: `Embedded::load`, first (uncached) load: in place;
+//! * `deserialize`: `Module::deserialize` of the same bytes (a copy);
+//! * `deserialize_file`: `Module::deserialize_file` of the same bytes written
+//!   to a `.cwasm` file (mmap; page cache warm);
+//! * `module_new`: compiling the original module (small modules only).
+//!
+//! and name lookups both ways. Run: `cargo bench -p wasmbake-tests --bench load`.
+//! Modules come from `../shared/corpus`; without it only the fixture runs.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use wasmbake::wasmtime::{Engine, Module};
+use wasmbake::{Embedded, LoadKind, include_module};
+
+static FIXTURE: Embedded = include_module!("fixtures/names.wat");
+#[cfg(wasmbake_corpus)]
+static SPLICER: Embedded = include_module!("../../shared/corpus/splicer.wasm");
+#[cfg(wasmbake_corpus)]
+static HELLO_C: Embedded = include_module!("../../shared/corpus/hello-c.wasm");
+
+/// `(name, plugin, original wasm file if it is small enough to compile per iteration)`.
+fn plugins() -> Vec<(&'static str, &'static Embedded, Option<PathBuf>)> {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/names.wat");
+    #[allow(unused_mut)]
+    let mut plugins = vec![("names.wat", &FIXTURE, Some(fixture))];
+    #[cfg(wasmbake_corpus)]
+    {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+        plugins.push(("hello-c.wasm", &HELLO_C, Some(corpus.join("hello-c.wasm"))));
+        plugins.push(("splicer.wasm", &SPLICER, None));
+    }
+    #[cfg(not(wasmbake_corpus))]
+    eprintln!("shared corpus absent: benchmarking the fixture only");
+    plugins
+}
+
+/// Times `load` only: dropping the module (and, for in-place loads, evicting
+/// it so the next load is a first load again) happens outside the clock.
+fn time_loads(iters: u64, mut load: impl FnMut() -> Module, mut release: impl FnMut(Module)) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        let module = black_box(load());
+        total += start.elapsed();
+        release(module);
+    }
+    total
+}
+
+fn load(c: &mut Criterion) {
+    let ours = wasmbake::engine().unwrap();
+    // The baselines use a plain engine with the same settings, as an
+    // application without wasmbake would.
+    let plain = Engine::new(&wasmbake::wasm_config()).unwrap();
+    let dir = std::env::temp_dir().join(format!("wasmbake-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let mut group = c.benchmark_group("load");
+    group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for (name, plugin, source) in plugins() {
+        assert_eq!(plugin.load_with_kind(&ours).unwrap().1, LoadKind::InPlace);
+        assert!(plugin.evict(&ours));
+
+        group.bench_function(BenchmarkId::new("embedded_load", name), |b| {
+            b.iter_custom(|iters| {
+                time_loads(
+                    iters,
+                    || plugin.load(&ours).unwrap(),
+                    |module| {
+                        plugin.evict(&ours);
+                        drop(module);
+                    },
+                )
+            })
+        });
+        group.bench_function(BenchmarkId::new("deserialize", name), |b| {
+            // SAFETY: an unmodified artifact for this Wasmtime and configuration.
+            b.iter_custom(|iters| {
+                time_loads(iters, || unsafe { Module::deserialize(&plain, plugin.artifact()) }.unwrap(), drop)
+            })
+        });
+        let cwasm = dir.join(name).with_extension("cwasm");
+        std::fs::write(&cwasm, plugin.artifact()).unwrap();
+        group.bench_function(BenchmarkId::new("deserialize_file", name), |b| {
+            // SAFETY: as above; the file is not modified while mapped.
+            b.iter_custom(|iters| {
+                time_loads(iters, || unsafe { Module::deserialize_file(&plain, &cwasm) }.unwrap(), drop)
+            })
+        });
+        if let Some(source) = source {
+            let wasm = wat::parse_file(&source).unwrap();
+            let compiling = Engine::new(&wasmbake::wasm_config()).unwrap();
+            group.bench_function(BenchmarkId::new("module_new", name), |b| {
+                b.iter_custom(|iters| time_loads(iters, || Module::new(&compiling, &wasm).unwrap(), drop))
+            });
+        }
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fixed pseudo-random order (splitmix64, fixed seed) so lookups do not
+/// walk the table sequentially.
+fn shuffled<T: Copy>(items: &[T]) -> Vec<T> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut items = items.to_vec();
+    for i in (1..items.len()).rev() {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        items.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
+    }
+    items
+}
+
+fn names(c: &mut Criterion) {
+    let mut group = c.benchmark_group("names");
+    group.sample_size(50).measurement_time(Duration::from_secs(2));
+    for (name, plugin, _) in plugins() {
+        let all = shuffled(&plugin.names().iter().collect::<Vec<_>>());
+        let names = plugin.names();
+        let mut i = 0;
+        group.bench_function(BenchmarkId::new("name_of", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % all.len();
+                black_box(names.name_of(black_box(all[i].0)))
+            })
+        });
+        group.bench_function(BenchmarkId::new("index_of", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % all.len();
+                black_box(names.index_of(black_box(all[i].1)))
+            })
+        });
+        let misses: Vec<String> = all.iter().map(|(_, n)| format!("{n}_")).collect();
+        group.bench_function(BenchmarkId::new("index_of_miss", name), |b| {
+            b.iter(|| {
+                i = (i + 1) % misses.len();
+                black_box(names.index_of(black_box(&misses[i])))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, load, names);
+criterion_main!(benches);

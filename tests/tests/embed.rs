@@ -132,7 +132,10 @@ fn perms_at(addr: *const u8) -> String {
 
 fn assert_no_rwx(when: &str) {
     for (perms, start, end) in mappings() {
-        assert!(!(perms.contains('w') && perms.contains('x')), "{when}: {perms} mapping at {start:#x}-{end:#x}");
+        assert!(
+            !(perms.contains('w') && perms.contains('x')),
+            "{when}: {perms} mapping at {start:#x}-{end:#x}"
+        );
     }
 }
 
@@ -238,15 +241,16 @@ fn leak_aligned(bytes: &[u8]) -> &'static [u8] {
 #[test]
 fn artifact_for_cpu_features_this_host_lacks_is_an_err() {
     #[cfg(target_arch = "x86_64")]
-    let lacking: Vec<&str> = [("has_avx512f", "avx512f"), ("has_avx512vl", "avx512vl"), ("has_avx512dq", "avx512dq")]
-        .into_iter()
-        .filter(|(_, feature)| match *feature {
-            "avx512f" => !std::arch::is_x86_feature_detected!("avx512f"),
-            "avx512vl" => !std::arch::is_x86_feature_detected!("avx512vl"),
-            _ => !std::arch::is_x86_feature_detected!("avx512dq"),
-        })
-        .map(|(flag, _)| flag)
-        .collect();
+    let lacking: Vec<&str> =
+        [("has_avx512f", "avx512f"), ("has_avx512vl", "avx512vl"), ("has_avx512dq", "avx512dq")]
+            .into_iter()
+            .filter(|(_, feature)| match *feature {
+                "avx512f" => !std::arch::is_x86_feature_detected!("avx512f"),
+                "avx512vl" => !std::arch::is_x86_feature_detected!("avx512vl"),
+                _ => !std::arch::is_x86_feature_detected!("avx512dq"),
+            })
+            .map(|(flag, _)| flag)
+            .collect();
     #[cfg(not(target_arch = "x86_64"))]
     let lacking: Vec<&str> = Vec::new();
     if lacking.is_empty() {
@@ -343,7 +347,8 @@ mod corpus {
     static AVR_AS: Embedded = include_module!("../../shared/corpus/avr-as.wasm");
 
     fn corpus(file: &str) -> Vec<u8> {
-        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(file)).unwrap()
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(file))
+            .unwrap()
     }
 
     /// The function names of a module, read independently with wasmparser.
@@ -400,7 +405,9 @@ mod corpus {
         let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
         let status = match start.call(&mut store, ()) {
             Ok(()) => 0,
-            Err(e) => e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0).unwrap_or_else(|| panic!("{e:?}")),
+            Err(e) => {
+                e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0).unwrap_or_else(|| panic!("{e:?}"))
+            }
         };
         drop(store);
         (status, String::from_utf8(stdout.contents().to_vec()).unwrap())
