@@ -19,21 +19,24 @@
 //!                    sorted by func_index, indices unique; (offset, len)
 //!                    select the function's name in STRINGS
 //!       .  8*D       DISPS: D x { d1 u32, d2 u32 }   (phf_generator disps)
-//!       .  4*M       SLOTS: M x { entry position u32 } (phf_generator map)
+//!       .  12*M      SLOTS: M x { func_index u32, offset u32, len u32 }
+//!                    slot i is a copy of the entry phf_generator's map[i]
+//!                    points at (inline, to save a memory access per lookup)
 //!       .  ...       STRINGS: UTF-8 bytes of every name, concatenated
 //! ```
 //!
-//! Name → index: `h = phf_shared::hash(name, key)`,
+//! Name → index: `h = wasmbake_runtime::names::name_hashes(name, key)`
+//! (phf_shared's SipHash over an xxh3-64 digest of the name),
 //! `slot = displace(h.f1, h.f2, DISPS[h.g % D]) % M`, then compare the name
-//! of `ENTRIES[SLOTS[slot]]` with the query. A name shared by several
-//! functions maps to its lowest index.
+//! SLOTS[slot] points at with the query. A name shared by several functions
+//! maps to its lowest index.
 //!
 //! An empty table (no `name` section) is a header with N = M = D = 0.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
-use wasmbake_runtime::names::{HEADER_LEN, MAGIC, NO_MODULE_NAME};
+use wasmbake_runtime::names::{HEADER_LEN, MAGIC, NO_MODULE_NAME, name_hashes};
 
 use crate::Error;
 
@@ -112,14 +115,15 @@ impl NameTable {
         let (hash_key, disps, slots) = if keys.is_empty() {
             (0, Vec::new(), Vec::new())
         } else {
-            let state = phf_generator::generate_hash(&keys);
-            let slots: Vec<u32> = state.map.iter().map(|&k| first_position[keys[k]]).collect();
+            let state = phf_generator::generate_hash_with_hash_fn(&keys, |name, key| name_hashes(name, *key));
+            let slots: Vec<(u32, u32, u32)> =
+                state.map.iter().map(|&k| entries[first_position[keys[k]] as usize]).collect();
             (state.key, state.disps, slots)
         };
 
         let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
         let mut out = Vec::with_capacity(
-            HEADER_LEN + entries.len() * 12 + disps.len() * 8 + slots.len() * 4 + strings.len(),
+            HEADER_LEN + entries.len() * 12 + disps.len() * 8 + slots.len() * 12 + strings.len(),
         );
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&count(entries.len(), "entry count")?.to_le_bytes());
@@ -129,17 +133,16 @@ impl NameTable {
         out.extend_from_slice(&module_offset.to_le_bytes());
         out.extend_from_slice(&module_len.to_le_bytes());
         debug_assert_eq!(out.len(), HEADER_LEN);
-        for (index, offset, len) in entries {
-            out.extend_from_slice(&index.to_le_bytes());
-            out.extend_from_slice(&offset.to_le_bytes());
-            out.extend_from_slice(&len.to_le_bytes());
+        let mut push_u32s =
+            |values: &[u32]| values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        for &(index, offset, len) in &entries {
+            push_u32s(&[index, offset, len]);
         }
         for (d1, d2) in disps {
-            out.extend_from_slice(&d1.to_le_bytes());
-            out.extend_from_slice(&d2.to_le_bytes());
+            push_u32s(&[d1, d2]);
         }
-        for slot in slots {
-            out.extend_from_slice(&slot.to_le_bytes());
+        for (index, offset, len) in slots {
+            push_u32s(&[index, offset, len]);
         }
         out.extend_from_slice(&strings);
         Ok(out)

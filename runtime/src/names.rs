@@ -3,8 +3,9 @@
 //! The byte layout matches the encoding written by `wasmbake_compiler::names`
 //! (`compiler/src/names.rs`, where the layout diagram lives). In short: a
 //! 32-byte header, a sorted `(func_index, offset, len)` array, the
-//! perfect-hash displacements and slots, then one UTF-8 blob of names. All
-//! integers are little-endian `u32` (the hash key is a `u64`).
+//! perfect-hash displacements, the slots (each a copy of an entry), then one
+//! UTF-8 blob of names. All integers are little-endian `u32` (the hash key is
+//! a `u64`).
 //!
 //! Lookups read straight from the static bytes: no parsing step, no
 //! allocation. Every read is bounds-checked, so a corrupt table yields `None`,
@@ -18,10 +19,30 @@ pub const HEADER_LEN: usize = 32;
 pub const ENTRY_LEN: usize = 12;
 /// Size of one `(d1, d2)` displacement pair in bytes.
 pub const DISP_LEN: usize = 8;
-/// Size of one slot in bytes.
-pub const SLOT_LEN: usize = 4;
+/// Size of one slot (a copy of an entry) in bytes.
+pub const SLOT_LEN: usize = ENTRY_LEN;
 /// `module_name_len` value that means "the module has no name".
 pub const NO_MODULE_NAME: u32 = u32::MAX;
+
+/// The perfect-hash inputs for a name: `phf_shared::hash` (SipHash-1-3) over an
+/// xxh3-64 digest of the name rather than over the name itself. Mangled names
+/// run to hundreds of bytes; xxh3 digests them several times faster than
+/// SipHash, which then only mixes 8 bytes. The compiler builds the table with
+/// this same function (`phf_generator::generate_hash_with_hash_fn`).
+#[doc(hidden)]
+#[inline]
+pub fn name_hashes(name: &str, key: u64) -> phf_shared::Hashes {
+    phf_shared::hash(&Digest(xxhash_rust::xxh3::xxh3_64(name.as_bytes())), &key)
+}
+
+struct Digest(u64);
+
+impl phf_shared::PhfHash for Digest {
+    #[inline]
+    fn phf_hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(&self.0.to_le_bytes());
+    }
+}
 
 /// Function names of one baked module, in static memory.
 ///
@@ -71,9 +92,8 @@ impl Names {
             std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
         }
         for slot in 0..layout.slots {
-            if names.u32_at(layout.slots_at + slot * SLOT_LEN)? as usize >= layout.entries {
-                return None;
-            }
+            let (_, offset, len) = names.slot(&layout, slot)?;
+            std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
         }
         if let Some((offset, len)) = names.module_name_range() {
             std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
@@ -118,13 +138,12 @@ impl Names {
         }
         // Same computation as `phf_shared::get_index`, over displacements
         // stored as bytes rather than a `&[(u32, u32)]`.
-        let hashes = phf_shared::hash(name, &self.hash_key()?);
+        let hashes = name_hashes(name, self.hash_key()?);
         let bucket = (hashes.g % layout.disps as u32) as usize;
         let d1 = self.u32_at(layout.disps_at + bucket * DISP_LEN)?;
         let d2 = self.u32_at(layout.disps_at + bucket * DISP_LEN + 4)?;
         let slot = (phf_shared::displace(hashes.f1, hashes.f2, d1, d2) % layout.slots as u32) as usize;
-        let position = self.u32_at(layout.slots_at + slot * SLOT_LEN)? as usize;
-        let (func, offset, len) = self.entry(&layout, position)?;
+        let (func, offset, len) = self.slot(&layout, slot)?;
         (self.string(&layout, offset, len)? == name.as_bytes()).then_some(func)
     }
 
@@ -201,6 +220,15 @@ impl Names {
             return None;
         }
         let at = layout.entries_at + position * ENTRY_LEN;
+        Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
+    }
+
+    #[inline]
+    fn slot(&self, layout: &Layout, slot: usize) -> Option<(u32, u32, u32)> {
+        if slot >= layout.slots {
+            return None;
+        }
+        let at = layout.slots_at + slot * SLOT_LEN;
         Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
     }
 

@@ -17,12 +17,11 @@ pub fn demangle(name: &str) -> String {
         // `{:#}` drops the trailing hash (`::h0123…`).
         return format!("{demangled:#}");
     }
-    if name.starts_with("_Z") {
-        if let Ok(symbol) = cpp_demangle::Symbol::new(name) {
-            if let Ok(demangled) = symbol.demangle() {
-                return demangled;
-            }
-        }
+    if name.starts_with("_Z")
+        && let Ok(symbol) = cpp_demangle::Symbol::new(name)
+        && let Ok(demangled) = symbol.demangle()
+    {
+        return demangled;
     }
     name.to_owned()
 }

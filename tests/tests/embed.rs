@@ -355,14 +355,14 @@ mod corpus {
     fn original_names(wasm: &[u8]) -> std::collections::BTreeMap<u32, String> {
         let mut names = std::collections::BTreeMap::new();
         for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-            if let wasmparser::Payload::CustomSection(section) = payload.unwrap() {
-                if let wasmparser::KnownCustom::Name(reader) = section.as_known() {
-                    for sub in reader {
-                        if let wasmparser::Name::Function(map) = sub.unwrap() {
-                            for naming in map {
-                                let naming = naming.unwrap();
-                                names.insert(naming.index, naming.name.to_owned());
-                            }
+            if let wasmparser::Payload::CustomSection(section) = payload.unwrap()
+                && let wasmparser::KnownCustom::Name(reader) = section.as_known()
+            {
+                for sub in reader {
+                    if let wasmparser::Name::Function(map) = sub.unwrap() {
+                        for naming in map {
+                            let naming = naming.unwrap();
+                            names.insert(naming.index, naming.name.to_owned());
                         }
                     }
                 }
