@@ -142,6 +142,7 @@ pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Resul
     options.target().hash(&mut hasher);
     options.cpu.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
+    name_table_fingerprint()?.hash(&mut hasher);
     bytes.hash(&mut hasher);
     let key = format!("{:032x}", hasher.finish128().as_u128());
     let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
@@ -162,6 +163,17 @@ pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Resul
     write_atomic(cache, &baked.artifact, &compiled)?;
     baked.cache_hit = false;
     Ok(baked)
+}
+
+/// The encoding of a fixed sample table: any change to the name-table format
+/// changes it, and with it every cache key, so a cached table is never read
+/// with a reader of another layout.
+fn name_table_fingerprint() -> Result<Vec<u8>, Error> {
+    let sample = NameTable {
+        module: Some("m".to_owned()),
+        functions: [(0, "a"), (1, "b"), (7, "a"), (9, "é")].map(|(i, n)| (i, n.to_owned())).into(),
+    };
+    sample.encode()
 }
 
 fn read(source: &Path) -> Result<Vec<u8>, Error> {

@@ -125,6 +125,12 @@ fn names(c: &mut Criterion) {
     for (name, plugin, _) in plugins() {
         let all = shuffled(&plugin.names().iter().collect::<Vec<_>>());
         let names = plugin.names();
+        // Measure lookups that succeed: every name must resolve both ways.
+        for &(index, name) in &all {
+            assert_eq!(names.name_of(index), Some(name));
+            assert!(names.index_of(name).is_some_and(|i| names.name_of(i) == Some(name)), "{name}");
+            assert_eq!(names.index_of(&format!("{name}_")), None);
+        }
         let mut i = 0;
         group.bench_function(BenchmarkId::new("name_of", name), |b| {
             b.iter(|| {
