@@ -153,7 +153,7 @@ pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Resul
         return Ok(baked);
     }
 
-    let wasm = to_binary(&bytes, source, file)?;
+    let wasm = to_binary(&bytes, file)?;
     validate(&wasm, file)?;
     let table = NameTable::from_module(&wasm).encode()?;
     let stripped = strip_name_section(&wasm);
@@ -184,7 +184,7 @@ fn read(source: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// Binary modules are used as they are; anything else is parsed as text.
-fn to_binary(bytes: &[u8], source: &Path, file: &str) -> Result<Vec<u8>, Error> {
+fn to_binary(bytes: &[u8], file: &str) -> Result<Vec<u8>, Error> {
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes.to_vec());
     }
@@ -193,12 +193,9 @@ fn to_binary(bytes: &[u8], source: &Path, file: &str) -> Result<Vec<u8>, Error> 
         message: format!("neither a WebAssembly binary (no `\\0asm` header) nor UTF-8 text ({e})"),
         offset: e.valid_up_to(),
     })?;
-    wat::Parser::new().parse_str(Some(Path::new(file)), text).map_err(|mut e| {
-        if source.is_absolute() && file.is_empty() {
-            e.set_path(source);
-        }
-        Error::InvalidWat { message: e.to_string() }
-    })
+    wat::Parser::new()
+        .parse_str(Some(Path::new(file)), text)
+        .map_err(|e| Error::InvalidWat { message: e.to_string() })
 }
 
 /// Rejects components and invalid modules. Feature support is checked by

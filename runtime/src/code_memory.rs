@@ -64,7 +64,7 @@ fn page_size() -> usize {
     usize::try_from(size).ok().filter(|s| s.is_power_of_two()).unwrap_or(4096)
 }
 
-fn protect(ptr: *const u8, len: usize, prot: libc::c_int, what: &str) -> wasmtime::Result<()> {
+fn protect(ptr: *const u8, len: usize, prot: libc::c_int, what: &'static str) -> wasmtime::Result<()> {
     // SAFETY: Wasmtime hands us a page-aligned range of one of its code images
     // (`required_alignment` is the page size); changing its protection does
     // not invalidate any Rust reference, as nothing writes to code.
@@ -95,8 +95,8 @@ impl CustomCodeMemory for StaticCodeMemory {
     fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
         let text = ptr as usize..ptr as usize + len;
         let in_place = is_static(&text);
-        let hint = if in_place { " (is the binary on a noexec mount?)" } else { "" };
-        protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, &format!("executable{hint}"))?;
+        let what = if in_place { "executable (is the binary on a noexec mount?)" } else { "executable" };
+        protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, what)?;
         if in_place {
             lock(&LIVE_TEXT).push(text);
         } else {

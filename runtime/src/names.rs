@@ -216,19 +216,22 @@ impl Names {
 
     #[inline]
     fn entry(&self, layout: &Layout, position: usize) -> Option<(u32, u32, u32)> {
-        if position >= layout.entries {
-            return None;
-        }
-        let at = layout.entries_at + position * ENTRY_LEN;
-        Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
+        self.record(layout.entries_at, layout.entries, position)
     }
 
     #[inline]
     fn slot(&self, layout: &Layout, slot: usize) -> Option<(u32, u32, u32)> {
-        if slot >= layout.slots {
+        self.record(layout.slots_at, layout.slots, slot)
+    }
+
+    /// Record `i` of an array of `count` `(func_index, offset, len)` records
+    /// starting at byte `at` (entries and slots share this shape).
+    #[inline]
+    fn record(&self, at: usize, count: usize, i: usize) -> Option<(u32, u32, u32)> {
+        if i >= count {
             return None;
         }
-        let at = layout.slots_at + slot * SLOT_LEN;
+        let at = at + i * ENTRY_LEN;
         Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
     }
 
