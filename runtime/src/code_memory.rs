@@ -14,12 +14,17 @@
 //!
 //! No page is ever writable and executable at once.
 //!
+//! The hooks use `mprotect`, so they exist on Unix only. Elsewhere
+//! [`crate::config`] installs no code memory and every load is a copy (the
+//! in-place attempt fails cleanly first); the registries below stay portable.
+//!
 //! [`publish_executable`]: wasmtime::CustomCodeMemory::publish_executable
 //! [`unpublish_executable`]: wasmtime::CustomCodeMemory::unpublish_executable
 
 use std::ops::Range;
 use std::sync::Mutex;
 
+#[cfg(unix)]
 use wasmtime::CustomCodeMemory;
 
 /// Address ranges of every baked artifact that was ever handed to
@@ -54,16 +59,19 @@ pub(crate) fn is_live_in_place(artifact: &[u8]) -> bool {
     lock(&LIVE_TEXT).iter().any(|text| text.start >= start && text.end <= end)
 }
 
+#[cfg(unix)]
 fn is_static(text: &Range<usize>) -> bool {
     lock(&STATIC_ARTIFACTS).iter().any(|artifact| text.start >= artifact.start && text.end <= artifact.end)
 }
 
+#[cfg(unix)]
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size).ok().filter(|s| s.is_power_of_two()).unwrap_or(4096)
 }
 
+#[cfg(unix)]
 fn protect(ptr: *const u8, len: usize, prot: libc::c_int, what: &'static str) -> wasmtime::Result<()> {
     // SAFETY: Wasmtime hands us a page-aligned range of one of its code images
     // (`required_alignment` is the page size); changing its protection does
@@ -77,16 +85,19 @@ fn protect(ptr: *const u8, len: usize, prot: libc::c_int, what: &'static str) ->
 }
 
 /// wasmbake's implementation of Wasmtime's code-memory hooks.
+#[cfg(unix)]
 pub(crate) struct StaticCodeMemory {
     page_size: usize,
 }
 
+#[cfg(unix)]
 impl StaticCodeMemory {
     pub(crate) fn new() -> Self {
         StaticCodeMemory { page_size: page_size() }
     }
 }
 
+#[cfg(unix)]
 impl CustomCodeMemory for StaticCodeMemory {
     fn required_alignment(&self) -> usize {
         self.page_size

@@ -8,11 +8,7 @@
 //!
 //! [`CustomCodeMemory`]: wasmtime::CustomCodeMemory
 
-use std::sync::Arc;
-
 use wasmtime::{Collector, Config, Engine};
-
-use crate::code_memory::StaticCodeMemory;
 
 /// The WebAssembly features and run-time settings every baked artifact is
 /// compiled with, without a target or code memory.
@@ -45,14 +41,17 @@ pub fn wasm_config() -> Config {
 }
 
 /// [`wasm_config`] plus wasmbake's code memory: the configuration of engines
-/// that load baked artifacts in place.
+/// that load baked artifacts in place (on Unix; elsewhere it is
+/// [`wasm_config`] and loads copy the artifact).
 ///
 /// Start from this when you need to tune an engine (fuel, epochs, memory
 /// limits): settings that change compiled code make baked artifacts fail to
 /// load with an `Err` that names the difference.
 pub fn config() -> Config {
+    #[allow(unused_mut, reason = "only Unix adds the code memory")]
     let mut config = wasm_config();
-    config.with_custom_code_memory(Some(Arc::new(StaticCodeMemory::new())));
+    #[cfg(unix)]
+    config.with_custom_code_memory(Some(std::sync::Arc::new(crate::code_memory::StaticCodeMemory::new())));
     config
 }
 

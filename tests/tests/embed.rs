@@ -110,6 +110,7 @@ fn load_is_in_place_and_cached() {
     assert_eq!(call_run(&engine, &again, 5).unwrap(), 5);
 }
 
+#[cfg(target_os = "linux")]
 /// `(perms, start, end)` of every mapping of this process.
 fn mappings() -> Vec<(String, usize, usize)> {
     std::fs::read_to_string("/proc/self/maps")
@@ -125,11 +126,13 @@ fn mappings() -> Vec<(String, usize, usize)> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 fn perms_at(addr: *const u8) -> String {
     let addr = addr as usize;
     mappings().into_iter().find(|(_, s, e)| (*s..*e).contains(&addr)).unwrap().0
 }
 
+#[cfg(target_os = "linux")]
 fn assert_no_rwx(when: &str) {
     for (perms, start, end) in mappings() {
         assert!(
@@ -139,6 +142,7 @@ fn assert_no_rwx(when: &str) {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn code_pages_are_never_writable_and_executable() {
     assert_no_rwx("before load");
