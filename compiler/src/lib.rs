@@ -278,3 +278,91 @@ fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
     // Rename is atomic: a concurrent build sees the old state or the whole file.
     std::fs::rename(&tmp, path).map_err(cache_err(path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("wasmbake-compiler-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    const PLUGIN: &str = r#"(module $p (func $answer (export "answer") (result i32) i32.const 42))"#;
+
+    #[test]
+    fn unchanged_plugin_is_a_cache_hit_and_an_edit_is_a_miss() {
+        let dir = temp_dir("cache");
+        let (source, cache) = (dir.join("p.wat"), dir.join("cache"));
+        std::fs::write(&source, PLUGIN).unwrap();
+        let first = bake(&source, "p.wat", &Options::default(), &cache).unwrap();
+        assert!(!first.cache_hit);
+        let artifact = std::fs::read(&first.artifact).unwrap();
+
+        let second = bake(&source, "p.wat", &Options::default(), &cache).unwrap();
+        assert!(second.cache_hit, "an unchanged plugin must not be recompiled");
+        assert_eq!(second.artifact, first.artifact);
+        assert_eq!(std::fs::read(&second.artifact).unwrap(), artifact);
+
+        std::fs::write(&source, PLUGIN.replace("42", "43")).unwrap();
+        let third = bake(&source, "p.wat", &Options::default(), &cache).unwrap();
+        assert!(!third.cache_hit, "an edited plugin must be recompiled");
+        assert_ne!(third.artifact, first.artifact);
+
+        let other_cpu = Options { target: None, cpu: Cpu::Flags(vec!["has_avx2".into()]) };
+        assert!(
+            !bake(&source, "p.wat", &other_cpu, &cache).unwrap().cache_hit,
+            "CPU flags are part of the key"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn concurrent_bakes_into_one_cache_agree() {
+        let dir = temp_dir("race");
+        let (source, cache) = (dir.join("p.wat"), dir.join("cache"));
+        std::fs::write(&source, PLUGIN).unwrap();
+        let baked: Vec<Baked> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| bake(&source, "p.wat", &Options::default(), &cache).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let artifact = std::fs::read(&baked[0].artifact).unwrap();
+        assert!(artifact.starts_with(b"\x7fELF"));
+        for b in &baked {
+            assert_eq!(std::fs::read(&b.artifact).unwrap(), artifact);
+        }
+        // Only the two final files remain: no temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn strip_removes_only_the_name_section() {
+        let wasm = wat::parse_str(
+            r#"(module $m (func $f) (@custom "keep" "me") (@custom "producers" (after code) ""))"#,
+        )
+        .unwrap();
+        assert!(!NameTable::from_module(&wasm).functions.is_empty());
+        let stripped = strip_name_section(&wasm);
+        assert!(stripped.len() < wasm.len());
+        assert_eq!(NameTable::from_module(&stripped), NameTable::default());
+        let mut customs: Vec<String> = wasmparser::Parser::new(0)
+            .parse_all(&stripped)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_owned()),
+                _ => None,
+            })
+            .collect();
+        customs.sort();
+        assert_eq!(customs, ["keep", "producers"]);
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+            .validate_all(&stripped)
+            .unwrap();
+        // A module without a name section is returned unchanged.
+        assert_eq!(strip_name_section(&stripped), stripped);
+    }
+}
