@@ -50,3 +50,18 @@ pub use wasmbake_macros::include_module;
 
 #[doc(hidden)]
 pub use wasmbake_runtime::__private;
+
+/// Includes the plugin statics that `wasmbake_build::Builder::compile` wrote
+/// from the crate's `build.rs`: one `pub static NAME: wasmbake::Embedded` per
+/// plugin, named from the file stem in SCREAMING_SNAKE_CASE.
+///
+/// ```ignore
+/// wasmbake::include_plugins!();
+/// let module = GREET_V2.load(&wasmbake::engine()?)?;
+/// ```
+#[macro_export]
+macro_rules! include_plugins {
+    () => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/wasmbake_plugins.rs"));
+    };
+}

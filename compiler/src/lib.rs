@@ -176,6 +176,37 @@ fn name_table_fingerprint() -> Result<Vec<u8>, Error> {
     sample.encode()
 }
 
+/// The Rust expression (source text) that embeds a baked plugin as a
+/// `wasmbake::Embedded`: what `include_module!` expands to and what the build
+/// helper writes for each plugin. `krate` is the path of the `wasmbake` crate
+/// (`::wasmbake` unless overridden); `file` is the plugin as the user named it.
+///
+/// The artifact is embedded with `include_bytes!` in a 64 KiB-aligned static
+/// (never as a token literal); the source is `include_bytes!`ed in a `const _`
+/// so that rustc rebuilds the crate when the plugin changes, and
+/// `WASMBAKE_TARGET` is read with `option_env!` so that rustc tracks it.
+pub fn embed_expr(baked: &Baked, file: &str, krate: &str) -> String {
+    let lit = |path: &Path| format!("{:?}", path.to_string_lossy());
+    let (source, artifact, names) = (lit(&baked.source), lit(&baked.artifact), lit(&baked.names));
+    let private = format!("{krate}::__private");
+    let file = format!("{file:?}");
+    format!(
+        "{{ \
+            const _: &[u8] = ::core::include_bytes!({source}); \
+            const _: ::core::option::Option<&str> = ::core::option_env!(\"WASMBAKE_TARGET\"); \
+            static ARTIFACT: &{private}::Align64K<[u8]> = &{private}::Align64K(*::core::include_bytes!({artifact})); \
+            static NAMES: &{private}::Align8<[u8]> = &{private}::Align8(*::core::include_bytes!({names})); \
+            /* SAFETY: both files were written by wasmbake-compiler for this wasmbake \
+               version: an unmodified `precompile_module` artifact, 64 KiB-aligned, \
+               and a name table from its encoder. */ \
+            unsafe {{ \
+                {private}::Embedded::from_static_unchecked( \
+                    {file}, &ARTIFACT.0, {private}::Names::from_static_unchecked(&NAMES.0)) \
+            }} \
+        }}"
+    )
+}
+
 fn read(source: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(source).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::Missing { resolved: source.to_owned() },

@@ -57,30 +57,9 @@ pub fn expand(
     let baked = wasmbake_compiler::bake(&source, &file, options, cache)
         .map_err(|e| syn::Error::new(input.path.span(), e))?;
 
-    let span = input.path.span();
-    let lit = |path: &Path| LitStr::new(&path.to_string_lossy(), span);
-    let (source, artifact, names) = (lit(&baked.source), lit(&baked.artifact), lit(&baked.names));
     let krate = &input.krate;
-    let input_path = &input.path;
-    let private = quote!(#krate::__private);
-    Ok(quote! {{
-        // Make rustc track the plugin source (rebuild when it changes) and the
-        // target setting, without embedding the source.
-        const _: &[u8] = ::core::include_bytes!(#source);
-        const _: ::core::option::Option<&str> = ::core::option_env!("WASMBAKE_TARGET");
-        static ARTIFACT: &#private::Align64K<[u8]> = &#private::Align64K(*::core::include_bytes!(#artifact));
-        static NAMES: &#private::Align8<[u8]> = &#private::Align8(*::core::include_bytes!(#names));
-        // SAFETY: both files were just written by wasmbake-compiler for this
-        // wasmbake version: an unmodified `precompile_module` artifact,
-        // 64 KiB-aligned, and a name table from its encoder.
-        unsafe {
-            #private::Embedded::from_static_unchecked(
-                #input_path,
-                &ARTIFACT.0,
-                #private::Names::from_static_unchecked(&NAMES.0),
-            )
-        }
-    }})
+    let expr = wasmbake_compiler::embed_expr(&baked, &file, &quote!(#krate).to_string());
+    expr.parse().map_err(|e| syn::Error::new(input.path.span(), format!("wasmbake internal error: {e}")))
 }
 
 #[cfg(test)]
