@@ -131,38 +131,64 @@ pub struct Baked {
 }
 
 /// Bakes `source` (absolute path; `file` is how to call it in messages) into
-/// `cache`, or finds it there.
+/// `cache`, or finds it there. To bake several plugins with the same options,
+/// make one [`Compiler`] and call [`Compiler::bake`] instead.
 pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Result<Baked, Error> {
     let bytes = read(source)?;
-    let engine = engine(options)?;
+    Compiler::new(options)?.bake_bytes(source, &bytes, file, cache)
+}
 
-    let mut hasher = SipHasher13::new();
-    FORMAT.hash(&mut hasher);
-    env!("CARGO_PKG_VERSION").hash(&mut hasher);
-    options.target().hash(&mut hasher);
-    options.cpu.hash(&mut hasher);
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    name_table_fingerprint()?.hash(&mut hasher);
-    bytes.hash(&mut hasher);
-    let key = format!("{:032x}", hasher.finish128().as_u128());
-    let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
-    let artifact = cache.join(format!("{stem}-{key}.cwasm"));
-    let names = cache.join(format!("{stem}-{key}.names"));
-    let mut baked = Baked { source: source.to_owned(), artifact, names, cache_hit: true };
-    if baked.artifact.is_file() && baked.names.is_file() {
-        return Ok(baked);
+/// A compiling engine and the options-dependent part of the cache key, made
+/// once and shared by every plugin baked with the same [`Options`] (it is
+/// `Sync`: threads may bake through one `Compiler`).
+pub struct Compiler {
+    engine: Engine,
+    /// The cache-key hasher fed with everything but the module bytes.
+    key: SipHasher13,
+}
+
+impl Compiler {
+    /// The engine for `options` (see [`engine`]) and its cache-key prefix.
+    pub fn new(options: &Options) -> Result<Compiler, Error> {
+        let engine = engine(options)?;
+        let mut key = SipHasher13::new();
+        FORMAT.hash(&mut key);
+        env!("CARGO_PKG_VERSION").hash(&mut key);
+        options.target().hash(&mut key);
+        options.cpu.hash(&mut key);
+        engine.precompile_compatibility_hash().hash(&mut key);
+        name_table_fingerprint()?.hash(&mut key);
+        Ok(Compiler { engine, key })
     }
 
-    let wasm = to_binary(&bytes, file)?;
-    validate(&wasm, file)?;
-    let table = NameTable::from_module(&wasm).encode()?;
-    let stripped = strip_name_section(&wasm);
-    let compiled = engine.precompile_module(&stripped).map_err(|e| compile_error(e, file))?;
+    /// [`bake`] with this compiler's options.
+    pub fn bake(&self, source: &Path, file: &str, cache: &Path) -> Result<Baked, Error> {
+        self.bake_bytes(source, &read(source)?, file, cache)
+    }
 
-    write_atomic(cache, &baked.names, &table)?;
-    write_atomic(cache, &baked.artifact, &compiled)?;
-    baked.cache_hit = false;
-    Ok(baked)
+    fn bake_bytes(&self, source: &Path, bytes: &[u8], file: &str, cache: &Path) -> Result<Baked, Error> {
+        let mut hasher = self.key;
+        bytes.hash(&mut hasher);
+        let key = format!("{:032x}", hasher.finish128().as_u128());
+        let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
+        let artifact = cache.join(format!("{stem}-{key}.cwasm"));
+        let names = cache.join(format!("{stem}-{key}.names"));
+        let mut baked = Baked { source: source.to_owned(), artifact, names, cache_hit: true };
+        if baked.artifact.is_file() && baked.names.is_file() {
+            return Ok(baked);
+        }
+
+        let wasm = to_binary(bytes, file)?;
+        validate(&wasm, file)?;
+        let table = NameTable::from_module(&wasm).encode()?;
+        let stripped = strip_name_section(&wasm);
+        let compiled = self.engine.precompile_module(&stripped).map_err(|e| compile_error(e, file))?;
+
+        write_atomic(cache, &baked.names, &table)?;
+        write_atomic(cache, &baked.artifact, &compiled)?;
+        baked.cache_hit = false;
+        Ok(baked)
+    }
 }
 
 /// The encoding of a fixed sample table: any change to the name-table format

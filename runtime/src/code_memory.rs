@@ -55,13 +55,18 @@ pub(crate) fn register_static(artifact: &'static [u8]) {
 /// Whether any code inside `artifact` is published in place right now.
 pub(crate) fn is_live_in_place(artifact: &[u8]) -> bool {
     let range = artifact.as_ptr_range();
-    let (start, end) = (range.start as usize, range.end as usize);
-    lock(&LIVE_TEXT).iter().any(|text| text.start >= start && text.end <= end)
+    let artifact = range.start as usize..range.end as usize;
+    lock(&LIVE_TEXT).iter().any(|text| within(text, &artifact))
+}
+
+/// Whether `inner` lies entirely inside `outer`.
+fn within(inner: &Range<usize>, outer: &Range<usize>) -> bool {
+    inner.start >= outer.start && inner.end <= outer.end
 }
 
 #[cfg(unix)]
 fn is_static(text: &Range<usize>) -> bool {
-    lock(&STATIC_ARTIFACTS).iter().any(|artifact| text.start >= artifact.start && text.end <= artifact.end)
+    lock(&STATIC_ARTIFACTS).iter().any(|artifact| within(text, artifact))
 }
 
 #[cfg(unix)]

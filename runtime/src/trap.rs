@@ -69,6 +69,12 @@ impl Embedded {
         if !self.is_loaded(frame.module()) {
             return None;
         }
+        self.table_name(frame)
+    }
+
+    /// The frame's function name from the static table, demangled (the caller
+    /// has checked that the frame is in one of this plugin's modules).
+    fn table_name(&self, frame: &FrameInfo) -> Option<String> {
         self.names().name_of(frame.func_index()).map(demangle)
     }
 }
@@ -85,14 +91,14 @@ impl fmt::Display for FrameDisplay<'_> {
             Some(offset) => write!(f, "{offset:#8x} - ")?,
             None => write!(f, "{:>8} - ", "?")?,
         }
-        let module = frame.module().name().unwrap_or_else(|| {
-            if self.plugin.is_loaded(frame.module()) {
-                self.plugin.names().module_name().unwrap_or(self.plugin.source())
-            } else {
-                "<module>"
-            }
+        // One look at the plugin's cache per frame (it takes a lock).
+        let ours = self.plugin.is_loaded(frame.module());
+        let module = frame.module().name().unwrap_or_else(|| match ours {
+            true => self.plugin.names().module_name().unwrap_or(self.plugin.source()),
+            false => "<module>",
         });
-        let name = self.plugin.frame_name(frame).or_else(|| frame.func_name().map(demangle));
+        let own = if ours { self.plugin.table_name(frame) } else { None };
+        let name = own.or_else(|| frame.func_name().map(demangle));
         match name {
             Some(name) => write!(f, "{module}!{name} (function {})", frame.func_index()),
             None => write!(f, "{module}!<wasm function {}>", frame.func_index()),
