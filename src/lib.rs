@@ -22,7 +22,8 @@
 #![deny(missing_docs)]
 
 pub use wasmbake_runtime::{
-    Embedded, LoadKind, Names, config, demangle, engine, names, wasm_config, wasmtime,
+    Embedded, LoadKind, Loaded, Names, PULLEY_TARGET, config, demangle, engine, names, pulley_engine,
+    pulley_wasm_config, wasm_config, wasmtime,
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
@@ -59,9 +60,15 @@ pub use wasmbake_runtime::__private;
 /// wasmbake::include_plugins!();
 /// let module = GREET_V2.load(&wasmbake::engine()?)?;
 /// ```
+///
+/// `include_plugins!("other.rs")` includes a file written with
+/// `Builder::out_file("other.rs")` instead.
 #[macro_export]
 macro_rules! include_plugins {
     () => {
         ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/wasmbake_plugins.rs"));
+    };
+    ($file:literal) => {
+        ::core::include!(::core::concat!(::core::env!("OUT_DIR"), "/", $file));
     };
 }

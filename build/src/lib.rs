@@ -34,13 +34,37 @@ pub use wasmbake_compiler::Cpu;
 pub const OUT_FILE: &str = "wasmbake_plugins.rs";
 
 /// Collects plugins and bakes them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Builder {
     dirs: Vec<PathBuf>,
     modules: Vec<PathBuf>,
     target: Option<String>,
     cpu: Cpu,
+    out_file: String,
+    fallback_pulley: bool,
+    link_object: Option<bool>,
+    link_object_threshold: u64,
 }
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            dirs: Vec::new(),
+            modules: Vec::new(),
+            target: None,
+            cpu: Cpu::default(),
+            out_file: OUT_FILE.to_owned(),
+            fallback_pulley: false,
+            link_object: None,
+            link_object_threshold: DEFAULT_LINK_OBJECT_THRESHOLD,
+        }
+    }
+}
+
+/// Artifacts at least this large are linked as objects unless
+/// [`Builder::link_object`] says otherwise. Measured in the README
+/// ("Linkable objects"): below it, `include_bytes!` costs rustc little.
+pub const DEFAULT_LINK_OBJECT_THRESHOLD: u64 = 16 << 20;
 
 /// What [`Builder::compile`] did for one plugin.
 #[derive(Clone, Debug)]
@@ -51,6 +75,11 @@ pub struct Plugin {
     pub file: PathBuf,
     /// Whether the artifact came from the cache (nothing was compiled).
     pub cache_hit: bool,
+    /// The Pulley fallback artifact was baked beside it.
+    pub pulley: bool,
+    /// The relocatable object holding the artifact, when it is linked rather
+    /// than passed through rustc (see [`Builder::link_object`]).
+    pub object: Option<PathBuf>,
 }
 
 /// Why baking failed: one line per problem, each naming its file.
@@ -121,8 +150,44 @@ impl Builder {
         self
     }
 
-    /// Bakes every plugin, writes `OUT_DIR/wasmbake_plugins.rs`, and prints
-    /// the `cargo:` lines. Every failing plugin is reported, one line each.
+    /// Writes the statics to `OUT_DIR/<name>` instead of
+    /// [`OUT_FILE`]; include it with `wasmbake::include_plugins!("<name>")`.
+    /// Lets one build script bake several sets (e.g. for several targets).
+    pub fn out_file(mut self, name: impl Into<String>) -> Builder {
+        self.out_file = name.into();
+        self
+    }
+
+    /// Also bakes each plugin for Pulley, Wasmtime's portable interpreter.
+    /// When the host cannot run the native artifact (another architecture,
+    /// missing CPU features), `Embedded::load` then returns the Pulley module
+    /// instead of an error, and `Embedded::load_detailed` says so. The host
+    /// crate needs wasmbake's `pulley` feature (a compile error says so).
+    pub fn fallback_pulley(mut self, yes: bool) -> Builder {
+        self.fallback_pulley = yes;
+        self
+    }
+
+    /// `true`: every artifact is written into a relocatable object (ELF,
+    /// Mach-O or COFF for the target), archived with `cc` and linked, instead
+    /// of being passed through rustc with `include_bytes!`. `false`: never.
+    /// Unset: artifacts of at least [`Builder::link_object_threshold`] bytes.
+    pub fn link_object(mut self, yes: bool) -> Builder {
+        self.link_object = Some(yes);
+        self
+    }
+
+    /// The artifact size from which artifacts are linked as objects when
+    /// [`Builder::link_object`] is unset (default
+    /// [`DEFAULT_LINK_OBJECT_THRESHOLD`]).
+    pub fn link_object_threshold(mut self, bytes: u64) -> Builder {
+        self.link_object_threshold = bytes;
+        self
+    }
+
+    /// Bakes every plugin, writes `OUT_DIR/wasmbake_plugins.rs` (see
+    /// [`Builder::out_file`]), archives link objects, and prints the `cargo:`
+    /// lines. Every failing plugin is reported, one line each.
     pub fn compile(self) -> Result<Vec<Plugin>, Error> {
         let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
         let out_dir = PathBuf::from(env("OUT_DIR")?);
@@ -138,10 +203,48 @@ impl Builder {
         )?;
         for plugin in &plugins {
             if !plugin.cache_hit {
-                println!("cargo::warning=wasmbake: compiled {} ({})", plugin.file.display(), plugin.name);
+                let pulley = if plugin.pulley { ", and its Pulley fallback" } else { "" };
+                println!(
+                    "cargo::warning=wasmbake: compiled {} ({}{pulley})",
+                    plugin.file.display(),
+                    plugin.name
+                );
             }
         }
+        let objects: Vec<&Path> = plugins.iter().filter_map(|p| p.object.as_deref()).collect();
+        if !objects.is_empty() {
+            // `cc` archives the objects into `lib<name>.a` (or `<name>.lib`)
+            // with the target's archiver. The generated `extern` blocks link
+            // it themselves (`#[link(kind = "static")]`), so it reaches every
+            // crate target that includes the statics (a `rustc-link-lib`
+            // line would only reach the package's library); they find it
+            // through this search path.
+            let mut archive = cc::Build::new();
+            archive.objects(&objects).target(&target).cargo_metadata(false).cargo_warnings(false);
+            archive
+                .try_compile(&self.library_name(&out_dir))
+                .map_err(|e| Error(vec![format!("wasmbake: cannot archive link objects: {e}")]))?;
+            println!("cargo::rustc-link-search=native={}", out_dir.display());
+        }
         Ok(plugins)
+    }
+
+    /// A library (and symbol) namespace unique to this crate's build and
+    /// output file: two crates, or two sets in one crate, never collide.
+    fn namespace(&self, out_dir: &Path) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        (out_dir, &self.out_file).hash(&mut hasher);
+        let krate: String = std::env::var("CARGO_PKG_NAME")
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        format!("{krate}_{:016x}", hasher.finish())
+    }
+
+    fn library_name(&self, out_dir: &Path) -> String {
+        format!("wasmbake_{}", self.namespace(out_dir))
     }
 
     /// [`Builder::compile`] with every input explicit (for tests and tools).
@@ -170,32 +273,92 @@ impl Builder {
             return Err(Error(errors));
         }
 
+        let compiler_err = |e: wasmbake_compiler::Error| Error(vec![format!("wasmbake: {e}")]);
         let options = wasmbake_compiler::Options { target: Some(target.to_owned()), cpu: self.cpu.clone() };
-        let compiler =
-            wasmbake_compiler::Compiler::new(&options).map_err(|e| Error(vec![format!("wasmbake: {e}")]))?;
-        let results = bake_all(&files, manifest_dir, &compiler, cache);
+        let native = wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?;
+        let pulley = match self.fallback_pulley {
+            false => None,
+            true => {
+                let target = wasmbake_compiler::pulley_target(target).map_err(compiler_err)?;
+                let options = wasmbake_compiler::Options { target: Some(target), cpu: Cpu::Baseline };
+                Some(wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?)
+            }
+        };
+        let mut jobs: Vec<(&Path, &wasmbake_compiler::Compiler)> =
+            files.iter().map(|f| (&**f, &native)).collect();
+        if let Some(pulley) = &pulley {
+            jobs.extend(files.iter().map(|f| (&**f, pulley)));
+        }
+        let mut results = bake_all(&jobs, manifest_dir, cache).into_iter();
+        let natives: Vec<_> = results.by_ref().take(files.len()).collect();
+        let pulleys: Vec<Option<_>> = match pulley {
+            Some(_) => results.map(Some).collect(),
+            None => files.iter().map(|_| None).collect(),
+        };
+
         let mut source = String::from("// Generated by wasmbake-build. Do not edit.\n");
         let mut plugins = Vec::new();
-        for ((name, file), result) in names.into_iter().zip(results) {
-            match result {
-                Ok(baked) => {
-                    let display = file.to_string_lossy();
-                    let expr = wasmbake_compiler::embed_expr(&baked, &display, "::wasmbake");
-                    source.push_str(&format!(
-                        "/// The plugin baked from `{display}`.\npub static {name}: ::wasmbake::Embedded = {expr};\n"
-                    ));
-                    plugins.push(Plugin { name, file, cache_hit: baked.cache_hit });
+        for (((name, file), native), pulley) in names.into_iter().zip(natives).zip(pulleys) {
+            let baked = match (native, pulley.transpose()) {
+                (Ok(native), Ok(pulley)) => (native, pulley),
+                (Err(e), _) | (_, Err(e)) => {
+                    errors.push(format!("wasmbake: {}: {e}", file.display()));
+                    continue;
                 }
-                Err(e) => errors.push(format!("wasmbake: {}: {e}", file.display())),
-            }
+            };
+            let (native, pulley) = baked;
+            let display = file.to_string_lossy();
+            let (linked, object) = match self.link(&native, &name, target, out_dir) {
+                Ok(Some((linked, object))) => (Some(linked), Some(object)),
+                Ok(None) => (None, None),
+                Err(e) => {
+                    errors.push(format!("wasmbake: {}: {e}", file.display()));
+                    continue;
+                }
+            };
+            let embedding = wasmbake_compiler::Embedding {
+                baked: &native,
+                file: &display,
+                krate: "::wasmbake",
+                linked: linked.as_ref(),
+                pulley: pulley.as_ref(),
+            };
+            source.push_str(&format!(
+                "/// The plugin baked from `{display}`.\npub static {name}: ::wasmbake::Embedded = {};\n",
+                embedding.expr()
+            ));
+            let cache_hit = native.cache_hit && pulley.as_ref().is_none_or(|p| p.cache_hit);
+            plugins.push(Plugin { name, file, cache_hit, pulley: pulley.is_some(), object });
         }
         if !errors.is_empty() {
             return Err(Error(errors));
         }
-        std::fs::write(out_dir.join(OUT_FILE), source).map_err(|e| {
-            Error(vec![format!("wasmbake: cannot write {}: {e}", out_dir.join(OUT_FILE).display())])
-        })?;
+        let out = out_dir.join(&self.out_file);
+        std::fs::write(&out, source)
+            .map_err(|e| Error(vec![format!("wasmbake: cannot write {}: {e}", out.display())]))?;
         Ok(plugins)
+    }
+
+    /// Writes `OUT_DIR/<symbol>.o` for an artifact that is to be linked, and
+    /// says how the generated code finds it.
+    fn link(
+        &self,
+        baked: &wasmbake_compiler::Baked,
+        name: &str,
+        target: &str,
+        out_dir: &Path,
+    ) -> Result<Option<(wasmbake_compiler::LinkedArtifact, PathBuf)>, String> {
+        let len = std::fs::metadata(&baked.artifact).map_err(|e| e.to_string())?.len();
+        if !self.link_object.unwrap_or(len >= self.link_object_threshold) {
+            return Ok(None);
+        }
+        let library = self.library_name(out_dir);
+        let symbol = format!("{library}_{name}");
+        let artifact = std::fs::read(&baked.artifact).map_err(|e| e.to_string())?;
+        let object = wasmbake_compiler::link_object(target, &symbol, &artifact).map_err(|e| e.to_string())?;
+        let path = out_dir.join(format!("{symbol}.o"));
+        std::fs::write(&path, object).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Some((wasmbake_compiler::LinkedArtifact { library, symbol, len }, path)))
     }
 
     /// The plugin files, sorted, with `rerun-if-changed` lines printed.
@@ -227,30 +390,29 @@ impl Builder {
     }
 }
 
-/// Bakes every file, in parallel on the available cores.
+/// Bakes every (file, compiler) job, in parallel on the available cores.
 fn bake_all(
-    files: &[PathBuf],
+    jobs: &[(&Path, &wasmbake_compiler::Compiler)],
     manifest_dir: &Path,
-    compiler: &wasmbake_compiler::Compiler,
     cache: &Path,
 ) -> Vec<Result<wasmbake_compiler::Baked, wasmbake_compiler::Error>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<_> = files.iter().map(|_| None).collect();
+    let mut results: Vec<_> = jobs.iter().map(|_| None).collect();
     let done = std::sync::Mutex::new(&mut results);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
+                    let Some((file, compiler)) = jobs.get(i) else { break };
                     let result = compiler.bake(&manifest_dir.join(file), &file.to_string_lossy(), cache);
                     done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                 }
             });
         }
     });
-    results.into_iter().map(|r| r.expect("every file is baked by one worker")).collect()
+    results.into_iter().map(|r| r.expect("every job is run by one worker")).collect()
 }
 
 #[cfg(test)]

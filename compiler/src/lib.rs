@@ -15,6 +15,7 @@
 
 mod error;
 pub mod names;
+mod object_file;
 
 use std::hash::Hash;
 use std::io::Write as _;
@@ -25,6 +26,7 @@ use wasmtime::{Config, Engine};
 
 pub use error::Error;
 pub use names::NameTable;
+pub use object_file::link_object;
 
 /// Version of what [`bake`] writes; part of every cache key.
 const FORMAT: &str = "wasmbake-artifact-v1";
@@ -81,7 +83,10 @@ fn baseline_flags(target: &str) -> &'static [&'static str] {
 /// requested CPU features.
 pub fn engine(options: &Options) -> Result<Engine, Error> {
     let target = options.target();
-    let mut config: Config = wasmbake_runtime::wasm_config();
+    let mut config: Config = match target.starts_with("pulley") {
+        true => wasmbake_runtime::pulley_wasm_config(),
+        false => wasmbake_runtime::wasm_config(),
+    };
     config.target(&target).map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
     config.parallel_compilation(true);
     let extra = match &options.cpu {
@@ -203,34 +208,128 @@ fn name_table_fingerprint() -> Result<Vec<u8>, Error> {
 }
 
 /// The Rust expression (source text) that embeds a baked plugin as a
-/// `wasmbake::Embedded`: what `include_module!` expands to and what the build
-/// helper writes for each plugin. `krate` is the path of the `wasmbake` crate
-/// (`::wasmbake` unless overridden); `file` is the plugin as the user named it.
-///
-/// The artifact is embedded with `include_bytes!` in a 64 KiB-aligned static
-/// (never as a token literal); the source is `include_bytes!`ed in a `const _`
-/// so that rustc rebuilds the crate when the plugin changes, and
-/// `WASMBAKE_TARGET` is read with `option_env!` so that rustc tracks it.
+/// `wasmbake::Embedded`: what `include_module!` expands to. `krate` is the
+/// path of the `wasmbake` crate (`::wasmbake` unless overridden); `file` is
+/// the plugin as the user named it. See [`Embedding`] for the other forms.
 pub fn embed_expr(baked: &Baked, file: &str, krate: &str) -> String {
-    let lit = |path: &Path| format!("{:?}", path.to_string_lossy());
-    let (source, artifact, names) = (lit(&baked.source), lit(&baked.artifact), lit(&baked.names));
-    let private = format!("{krate}::__private");
-    let file = format!("{file:?}");
-    format!(
-        "{{ \
-            const _: &[u8] = ::core::include_bytes!({source}); \
-            const _: ::core::option::Option<&str> = ::core::option_env!(\"WASMBAKE_TARGET\"); \
-            static ARTIFACT: &{private}::Align64K<[u8]> = &{private}::Align64K(*::core::include_bytes!({artifact})); \
-            static NAMES: &{private}::Align8<[u8]> = &{private}::Align8(*::core::include_bytes!({names})); \
-            /* SAFETY: both files were written by wasmbake-compiler for this wasmbake \
-               version: an unmodified `precompile_module` artifact, 64 KiB-aligned, \
-               and a name table from its encoder. */ \
-            unsafe {{ \
-                {private}::Embedded::from_static_unchecked( \
-                    {file}, &ARTIFACT.0, {private}::Names::from_static_unchecked(&NAMES.0)) \
-            }} \
-        }}"
-    )
+    Embedding { baked, file, krate, linked: None, pulley: None }.expr()
+}
+
+/// Where and how the generated code finds a baked plugin's bytes: the one
+/// place both `include_module!` and the build helper get their expansion from.
+#[derive(Clone, Copy, Debug)]
+pub struct Embedding<'a> {
+    /// The native artifact and name table.
+    pub baked: &'a Baked,
+    /// The plugin as the user named it (shown in errors and backtraces).
+    pub file: &'a str,
+    /// Path of the `wasmbake` crate, e.g. `::wasmbake`.
+    pub krate: &'a str,
+    /// The artifact is linked from an object file ([`link_object`]) under
+    /// this symbol, instead of being passed through rustc.
+    pub linked: Option<&'a LinkedArtifact>,
+    /// A Pulley artifact of the same module, loaded when the host cannot run
+    /// the native one.
+    pub pulley: Option<&'a Baked>,
+}
+
+/// An artifact written into a relocatable object by [`link_object`].
+#[derive(Clone, Debug)]
+pub struct LinkedArtifact {
+    /// The static library (archive) holding the object, without `lib`/`.a`:
+    /// the generated `extern` block links it with `#[link(kind = "static")]`,
+    /// found through the build script's `rustc-link-search`.
+    pub library: String,
+    /// The (unmangled) symbol of the artifact's first byte.
+    pub symbol: String,
+    /// The artifact's length in bytes.
+    pub len: u64,
+}
+
+impl Embedding<'_> {
+    /// The expression, as Rust source text.
+    ///
+    /// By default the artifact is embedded with `include_bytes!` in a 64
+    /// KiB-aligned static (never as a token literal); a linked artifact is an
+    /// `extern` static defined by the object file, whose section carries the
+    /// same alignment. The source is `include_bytes!`ed in a `const _` so that
+    /// rustc rebuilds the crate when the plugin changes (not for linked
+    /// artifacts: only the build helper links, and its `rerun-if-changed`
+    /// lines do that job without rustc holding the module in memory), and
+    /// `WASMBAKE_TARGET` is read with `option_env!` so that rustc tracks it.
+    pub fn expr(&self) -> String {
+        let lit = |path: &Path| format!("{:?}", path.to_string_lossy());
+        let private = format!("{}::__private", self.krate);
+        let names = lit(&self.baked.names);
+        let (track, artifact_item) = match self.linked {
+            None => (
+                format!("const _: &[u8] = ::core::include_bytes!({});", lit(&self.baked.source)),
+                format!(
+                    "static ALIGNED: &{private}::Align64K<[u8]> = \
+                     &{private}::Align64K(*::core::include_bytes!({})); \
+                     static ARTIFACT: &[u8] = &ALIGNED.0;",
+                    lit(&self.baked.artifact)
+                ),
+            ),
+            Some(linked) => (
+                String::new(),
+                format!(
+                    "#[link(name = {:?}, kind = \"static\")] \
+                     unsafe extern \"C\" {{ #[link_name = {:?}] static LINKED: [u8; {}]; }} \
+                     /* SAFETY: the build helper's object file defines the symbol with this \
+                        length, read-only and 64 KiB-aligned. */ \
+                     static ARTIFACT: &[u8] = unsafe {{ &LINKED }};",
+                    linked.library, linked.symbol, linked.len
+                ),
+            ),
+        };
+        let pulley = match self.pulley {
+            None => String::from("::core::option::Option::None"),
+            Some(pulley) => format!(
+                "{{ const _: () = ::core::assert!({private}::PULLEY, \
+                    \"this plugin has a Pulley fallback: enable the `pulley` feature of wasmbake\"); \
+                   static ALIGNED: &{private}::Align64K<[u8]> = \
+                     &{private}::Align64K(*::core::include_bytes!({})); \
+                   static PULLEY: &[u8] = &ALIGNED.0; \
+                   ::core::option::Option::Some(PULLEY) }}",
+                lit(&pulley.artifact)
+            ),
+        };
+        let file = format!("{:?}", self.file);
+        format!(
+            "{{ \
+                {track} \
+                const _: ::core::option::Option<&str> = ::core::option_env!(\"WASMBAKE_TARGET\"); \
+                {artifact_item} \
+                static NAMES: &{private}::Align8<[u8]> = &{private}::Align8(*::core::include_bytes!({names})); \
+                /* SAFETY: every file was written by wasmbake-compiler for this wasmbake \
+                   version: unmodified `precompile_module` artifacts, 64 KiB-aligned, \
+                   and a name table from its encoder. */ \
+                unsafe {{ \
+                    {private}::Embedded::from_static_unchecked( \
+                        {file}, ARTIFACT, {private}::Names::from_static_unchecked(&NAMES.0), {pulley}) \
+                }} \
+            }}"
+        )
+    }
+}
+
+/// The Pulley target with the pointer width and byte order of `target`: the
+/// portable artifact a host of that target can always run.
+pub fn pulley_target(target: &str) -> Result<String, Error> {
+    let triple: target_lexicon::Triple =
+        target.parse().map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
+    let bits = match triple.pointer_width() {
+        Ok(target_lexicon::PointerWidth::U32) => "32",
+        Ok(target_lexicon::PointerWidth::U64) => "64",
+        _ => return Err(Error::Target(format!("no Pulley target for `{target}`: unknown pointer width"))),
+    };
+    let order = match triple.endianness() {
+        Ok(target_lexicon::Endianness::Little) => "",
+        Ok(target_lexicon::Endianness::Big) => "be",
+        Err(()) => return Err(Error::Target(format!("no Pulley target for `{target}`: unknown byte order"))),
+    };
+    Ok(format!("pulley{bits}{order}"))
 }
 
 fn read(source: &Path) -> Result<Vec<u8>, Error> {

@@ -2,7 +2,7 @@
 
 use wasmbake::wasmtime::{Instance, Store};
 
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("examples/hello/greet.wat");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("hello/greet.wat");
 
 fn main() -> wasmbake::wasmtime::Result<()> {
     let engine = wasmbake::engine()?;

@@ -44,19 +44,34 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Records that `artifact` is static memory that may be published in place.
 pub(crate) fn register_static(artifact: &'static [u8]) {
-    let range = artifact.as_ptr_range();
-    let range = range.start as usize..range.end as usize;
+    let range = range_of(artifact);
     let mut statics = lock(&STATIC_ARTIFACTS);
     if !statics.contains(&range) {
         statics.push(range);
     }
 }
 
-/// Whether any code inside `artifact` is published in place right now.
-pub(crate) fn is_live_in_place(artifact: &[u8]) -> bool {
+/// Static artifacts loaded in place through an engine whose publishing we do
+/// not see (another code memory, or Pulley bytecode, which is never made
+/// executable): their `Module` is kept alive for good, so they count as live
+/// forever.
+static PINNED: Mutex<Vec<Range<usize>>> = Mutex::new(Vec::new());
+
+fn range_of(artifact: &[u8]) -> Range<usize> {
     let range = artifact.as_ptr_range();
-    let artifact = range.start as usize..range.end as usize;
-    lock(&LIVE_TEXT).iter().any(|text| within(text, &artifact))
+    range.start as usize..range.end as usize
+}
+
+/// Whether `artifact` is loaded in place right now: some code inside it is
+/// published, or it was [`pin`]ned. Another in-place load would panic.
+pub(crate) fn is_live_in_place(artifact: &[u8]) -> bool {
+    let artifact = range_of(artifact);
+    lock(&PINNED).contains(&artifact) || lock(&LIVE_TEXT).iter().any(|text| within(text, &artifact))
+}
+
+/// Records that an in-place `Module` of `artifact` is kept alive forever.
+pub(crate) fn pin(artifact: &'static [u8]) {
+    lock(&PINNED).push(range_of(artifact));
 }
 
 /// Whether `inner` lies entirely inside `outer`.

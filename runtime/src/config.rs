@@ -48,10 +48,21 @@ pub fn wasm_config() -> Config {
 /// limits): settings that change compiled code make baked artifacts fail to
 /// load with an `Err` that names the difference.
 pub fn config() -> Config {
-    #[allow(unused_mut, reason = "only Unix adds the code memory")]
-    let mut config = wasm_config();
+    with_code_memory(wasm_config())
+}
+
+fn with_code_memory(mut config: Config) -> Config {
     #[cfg(unix)]
     config.with_custom_code_memory(Some(std::sync::Arc::new(crate::code_memory::StaticCodeMemory::new())));
+    config
+}
+
+/// [`wasm_config`] for Pulley targets, what Pulley fallback artifacts are
+/// compiled and loaded with: the same minus threads (shared memories), which
+/// Pulley cannot run. A plugin that uses shared memory has no fallback.
+pub fn pulley_wasm_config() -> Config {
+    let mut config = wasm_config();
+    config.wasm_threads(false);
     config
 }
 
@@ -59,4 +70,33 @@ pub fn config() -> Config {
 /// wasmbake, in place.
 pub fn engine() -> wasmtime::Result<Engine> {
     Engine::new(&config())
+}
+
+/// The Pulley target for this host: Wasmtime's interpreter with the host's
+/// pointer width and byte order (what `wasmbake_compiler::pulley_target`
+/// picks for the same target).
+pub const PULLEY_TARGET: &str = match (cfg!(target_pointer_width = "64"), cfg!(target_endian = "big")) {
+    (true, false) => "pulley64",
+    (true, true) => "pulley64be",
+    (false, false) => "pulley32",
+    (false, true) => "pulley32be",
+};
+
+/// The process-wide engine that runs Pulley fallback artifacts (see
+/// [`crate::Embedded::load`]): [`pulley_wasm_config`] with wasmbake's code
+/// memory and the [`PULLEY_TARGET`].
+/// Made on first use; needs the `pulley` feature.
+pub fn pulley_engine() -> wasmtime::Result<Engine> {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    if !cfg!(feature = "pulley") {
+        wasmtime::bail!("wasmbake was built without its `pulley` feature: it cannot run Pulley artifacts");
+    }
+    if let Some(engine) = ENGINE.get() {
+        return Ok(engine.clone());
+    }
+    let mut config = with_code_memory(pulley_wasm_config());
+    config.target(PULLEY_TARGET)?;
+    let engine = Engine::new(&config)?;
+    // Two threads may race to build one; the first stored wins.
+    Ok(ENGINE.get_or_init(|| engine).clone())
 }

@@ -1,7 +1,7 @@
 //! [`Embedded`]: one baked plugin (artifact + name table) and its loading.
 
 use std::ptr::NonNull;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use wasmtime::{Engine, Module};
 
@@ -20,20 +20,60 @@ pub enum LoadKind {
     Copied,
 }
 
-struct Loaded {
-    engine: Engine,
+/// A module returned by [`Embedded::load_detailed`], and how it was made.
+#[derive(Clone, Debug)]
+pub struct Loaded {
     module: Module,
     kind: LoadKind,
+    fallback: Option<Arc<str>>,
 }
 
-/// A WebAssembly module baked into the binary by `wasmbake::include_module!`:
-/// a precompiled Wasmtime artifact and its function-name table, both in static
-/// read-only memory.
+impl Loaded {
+    /// The module. After a Pulley fallback it belongs to
+    /// [`crate::pulley_engine`], not to the engine passed to `load`: make
+    /// stores and linkers with `module.engine()`.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// The module, by value.
+    pub fn into_module(self) -> Module {
+        self.module
+    }
+
+    /// Whether the artifact runs in place or was copied.
+    pub fn kind(&self) -> LoadKind {
+        self.kind
+    }
+
+    /// Whether the module runs on Pulley, Wasmtime's interpreter (after a
+    /// fallback, or because the engine targets Pulley), not as native code.
+    pub fn is_pulley(&self) -> bool {
+        self.module.engine().is_pulley()
+    }
+
+    /// Why the native artifact was not used, when `load` fell back to the
+    /// plugin's Pulley artifact (Wasmtime's message: another architecture,
+    /// missing CPU features, ...).
+    pub fn fallback_reason(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+}
+
+struct Cached {
+    engine: Engine,
+    loaded: Loaded,
+}
+
+/// A WebAssembly module baked into the binary by `wasmbake::include_module!`
+/// (or `wasmbake_build`): a precompiled Wasmtime artifact and its
+/// function-name table, both in static read-only memory.
 pub struct Embedded {
     source: &'static str,
     artifact: &'static [u8],
+    pulley: Option<&'static [u8]>,
     names: Names,
-    loaded: Mutex<Vec<Loaded>>,
+    cache: Mutex<Vec<Cached>>,
 }
 
 impl Embedded {
@@ -41,16 +81,18 @@ impl Embedded {
     ///
     /// # Safety
     ///
-    /// `artifact` must be the unmodified output of `Engine::precompile_module`
-    /// for [`crate::wasm_config`], aligned to 64 KiB, and `names` must satisfy
-    /// [`Names::from_static_unchecked`].
+    /// `artifact` (and `pulley`, if any) must be the unmodified output of
+    /// `Engine::precompile_module` for [`crate::wasm_config`] (`pulley`: with
+    /// the target [`crate::PULLEY_TARGET`]), aligned to 64 KiB, and `names`
+    /// must satisfy [`Names::from_static_unchecked`].
     #[doc(hidden)]
     pub const unsafe fn from_static_unchecked(
         source: &'static str,
         artifact: &'static [u8],
         names: Names,
+        pulley: Option<&'static [u8]>,
     ) -> Embedded {
-        Embedded { source, artifact, names, loaded: Mutex::new(Vec::new()) }
+        Embedded { source, artifact, pulley, names, cache: Mutex::new(Vec::new()) }
     }
 
     /// The path the plugin was baked from, as written in the macro call.
@@ -65,6 +107,12 @@ impl Embedded {
         self.artifact
     }
 
+    /// The Pulley artifact baked beside the native one
+    /// (`wasmbake_build::Builder::fallback_pulley`), if any.
+    pub fn pulley_artifact(&self) -> Option<&'static [u8]> {
+        self.pulley
+    }
+
     /// The module's function names, from static memory.
     pub fn names(&self) -> &Names {
         &self.names
@@ -77,27 +125,37 @@ impl Embedded {
     /// module; another engine asking while that module is alive gets a copy
     /// (see [`LoadKind`]). Safe to call from many threads at once.
     ///
+    /// When the native artifact cannot run on this host and the plugin has a
+    /// Pulley fallback, the result is the Pulley module, which belongs to
+    /// [`crate::pulley_engine`]: [`Embedded::load_detailed`] tells.
+    ///
     /// # Errors
     ///
     /// When the engine's settings do not match the ones the artifact was
-    /// compiled with (another Wasmtime version, another configuration, or CPU
-    /// features this host lacks), with Wasmtime's description of the
-    /// difference.
+    /// compiled with (another Wasmtime version, another configuration, another
+    /// architecture, or CPU features this host lacks) and there is no usable
+    /// fallback, with Wasmtime's description of the difference.
     pub fn load(&self, engine: &Engine) -> wasmtime::Result<Module> {
-        self.load_with_kind(engine).map(|(module, _)| module)
+        self.load_detailed(engine).map(Loaded::into_module)
     }
 
     /// [`Embedded::load`], also telling whether the module runs in place.
     pub fn load_with_kind(&self, engine: &Engine) -> wasmtime::Result<(Module, LoadKind)> {
-        let mut loaded = self.lock();
-        if let Some(hit) = loaded.iter().find(|l| Engine::same(&l.engine, engine)) {
-            return Ok((hit.module.clone(), hit.kind));
+        self.load_detailed(engine).map(|l| (l.module, l.kind))
+    }
+
+    /// [`Embedded::load`], also telling how the module was made: in place or
+    /// copied, native or Pulley fallback (and why).
+    pub fn load_detailed(&self, engine: &Engine) -> wasmtime::Result<Loaded> {
+        let mut cache = self.lock();
+        if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, engine)) {
+            return Ok(hit.loaded.clone());
         }
-        let (module, kind) = self.load_uncached(engine).map_err(|e| {
+        let loaded = self.load_uncached(&mut cache, engine).map_err(|e| {
             e.context(format!("wasmbake: cannot load plugin `{}` into this engine", self.source))
         })?;
-        loaded.push(Loaded { engine: engine.clone(), module: module.clone(), kind });
-        Ok((module, kind))
+        cache.push(Cached { engine: engine.clone(), loaded: loaded.clone() });
+        Ok(loaded)
     }
 
     /// Drops the cached `Module` for `engine` (returns whether there was one).
@@ -105,55 +163,86 @@ impl Embedded {
     /// Clones handed out earlier stay valid. Once the last in-place clone is
     /// gone, the next load (for any engine) is in place again.
     pub fn evict(&self, engine: &Engine) -> bool {
-        let mut loaded = self.lock();
-        let before = loaded.len();
-        loaded.retain(|l| !Engine::same(&l.engine, engine));
-        loaded.len() != before
+        let mut cache = self.lock();
+        let before = cache.len();
+        cache.retain(|c| !Engine::same(&c.engine, engine));
+        cache.len() != before
     }
 
     /// The cached modules, for rendering backtraces.
     pub(crate) fn is_loaded(&self, module: &Module) -> bool {
-        self.lock().iter().any(|l| Module::same(&l.module, module))
+        self.lock().iter().any(|c| Module::same(&c.loaded.module, module))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Loaded>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Cached>> {
         // A panic while the lock was held cannot leave the vector inconsistent.
-        self.loaded.lock().unwrap_or_else(|e| e.into_inner())
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    // Called with `self.loaded` locked, so in-place loads of this artifact are
-    // serialised: two threads never race into `deserialize_raw`.
-    fn load_uncached(&self, engine: &Engine) -> wasmtime::Result<(Module, LoadKind)> {
-        if !code_memory::is_live_in_place(self.artifact) {
-            code_memory::register_static(self.artifact);
-            // SAFETY: the artifact is static, never written, and (by the
-            // contract of `from_static_unchecked`) produced by
-            // `precompile_module`; Wasmtime checks its compatibility with
-            // `engine` before using it. No in-place module of this buffer is
-            // alive (checked above, under this plugin's lock).
-            let raw = unsafe { Module::deserialize_raw(engine, NonNull::from(self.artifact)) };
-            match raw {
-                Ok(module) if code_memory::is_live_in_place(self.artifact) => {
-                    return Ok((module, LoadKind::InPlace));
-                }
-                Ok(module) => {
-                    // The engine published the code through a code memory of
-                    // its own: we cannot see when it is released, so keep the
-                    // module alive for good rather than risk a second
-                    // in-place load of the same buffer.
-                    std::mem::forget(module.clone());
-                    return Ok((module, LoadKind::InPlace));
-                }
-                // Incompatible engine, or one that cannot run code in place
-                // (no wasmbake code memory): the copy below either works or
-                // reports the incompatibility.
-                Err(_) => {}
-            }
+    // Called with the cache locked, so in-place loads of this plugin's
+    // artifacts are serialised: two threads never race into `deserialize_raw`.
+    fn load_uncached(&self, cache: &mut Vec<Cached>, engine: &Engine) -> wasmtime::Result<Loaded> {
+        let native = match load_artifact(self.artifact, engine) {
+            Ok((module, kind)) => return Ok(Loaded { module, kind, fallback: None }),
+            Err(native) => native,
+        };
+        let Some(pulley) = self.pulley else { return Err(native) };
+        let reason: Arc<str> = format!("{native:#}").into();
+        let pulley_engine = match engine.is_pulley() {
+            true => engine.clone(),
+            false => crate::pulley_engine()
+                .map_err(|e| e.context(format!("the native artifact cannot run here ({reason})")))?,
+        };
+        // Several engines may fall back: they share the Pulley engine's module.
+        if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, &pulley_engine)) {
+            return Ok(Loaded { fallback: Some(reason), ..hit.loaded.clone() });
         }
-        // SAFETY: as above; `deserialize` copies the bytes first.
-        let module = unsafe { Module::deserialize(engine, self.artifact)? };
-        Ok((module, LoadKind::Copied))
+        let (module, kind) = load_artifact(pulley, &pulley_engine).map_err(|e| {
+            e.context(format!(
+                "the native artifact cannot run here ({reason}) and the Pulley fallback failed"
+            ))
+        })?;
+        let loaded = Loaded { module, kind, fallback: None };
+        cache.push(Cached { engine: pulley_engine, loaded: loaded.clone() });
+        Ok(Loaded { fallback: Some(reason), ..loaded })
     }
+}
+
+/// Loads one static artifact into `engine`: in place when no in-place module
+/// of it is alive, else (or when the engine cannot run it in place) a copy.
+/// The caller holds the owning plugin's lock.
+fn load_artifact(artifact: &'static [u8], engine: &Engine) -> wasmtime::Result<(Module, LoadKind)> {
+    if !code_memory::is_live_in_place(artifact) {
+        code_memory::register_static(artifact);
+        // SAFETY: the artifact is static, never written, and (by the contract
+        // of `from_static_unchecked`) produced by `precompile_module`;
+        // Wasmtime checks its compatibility with `engine` before using it. No
+        // in-place module of this buffer is alive (checked above, under the
+        // plugin's lock).
+        let raw = unsafe { Module::deserialize_raw(engine, NonNull::from(artifact)) };
+        match raw {
+            Ok(module) if code_memory::is_live_in_place(artifact) => {
+                return Ok((module, LoadKind::InPlace));
+            }
+            Ok(module) => {
+                // Published without our code memory seeing it (Pulley
+                // bytecode is never made executable; an engine may bring a
+                // code memory of its own): we cannot tell when it is
+                // released, so keep it alive for good, and remember that so
+                // no second in-place load of this buffer is ever attempted.
+                std::mem::forget(module.clone());
+                code_memory::pin(artifact);
+                return Ok((module, LoadKind::InPlace));
+            }
+            // Incompatible engine, or one that cannot run code in place (no
+            // wasmbake code memory): the copy below either works or reports
+            // the incompatibility.
+            Err(_) => {}
+        }
+    }
+    // SAFETY: as above; `deserialize` copies the bytes first.
+    let module = unsafe { Module::deserialize(engine, artifact)? };
+    Ok((module, LoadKind::Copied))
 }
 
 impl std::fmt::Debug for Embedded {
@@ -161,6 +250,7 @@ impl std::fmt::Debug for Embedded {
         f.debug_struct("Embedded")
             .field("source", &self.source)
             .field("artifact_len", &self.artifact.len())
+            .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
             .field("names", &self.names)
             .finish()
     }

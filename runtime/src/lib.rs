@@ -20,8 +20,8 @@ pub mod __private {
 }
 mod private;
 
-pub use config::{config, engine, wasm_config};
-pub use embedded::{Embedded, LoadKind};
+pub use config::{PULLEY_TARGET, config, engine, pulley_engine, pulley_wasm_config, wasm_config};
+pub use embedded::{Embedded, LoadKind, Loaded};
 pub use names::Names;
 pub use trap::demangle;
 

@@ -12,3 +12,7 @@ pub struct Align64K<Bytes: ?Sized>(pub Bytes);
 /// fields on natural boundaries).
 #[repr(C, align(8))]
 pub struct Align8<Bytes: ?Sized>(pub Bytes);
+
+/// Whether this build of the runtime can run Pulley fallback artifacts (the
+/// generated code of a plugin with a fallback asserts it).
+pub const PULLEY: bool = cfg!(feature = "pulley");

@@ -272,7 +272,8 @@ fn artifact_for_cpu_features_this_host_lacks_is_an_err() {
     let _ = std::fs::remove_dir_all(&cache);
     // SAFETY: an unmodified precompile_module artifact, 64 KiB-aligned; the
     // empty name table trivially satisfies the name-table contract.
-    let plugin = unsafe { Embedded::from_static_unchecked("avx512.wat", artifact, wasmbake::Names::EMPTY) };
+    let plugin =
+        unsafe { Embedded::from_static_unchecked("avx512.wat", artifact, wasmbake::Names::EMPTY, None) };
     let message = format!("{:#}", plugin.load(&engine()).unwrap_err());
     assert!(message.contains("avx512"), "{message}");
     assert!(message.contains("avx512.wat"), "{message}");
