@@ -57,15 +57,16 @@ fn main() {
 /// Returns (artifact bytes, median rebuild time, max peak RSS in KiB).
 fn measure(root: &Path, module: &Path, link: bool, runs: usize) -> (u64, Duration, u64) {
     let stem = module.file_stem().unwrap().to_string_lossy().replace(['.', '-'], "_");
-    let dir = root
-        .join("target/link-object-cost")
-        .join(format!("{stem}-{}", if link { "object" } else { "bytes" }));
+    // One package per module and mode: Cargo keys its fingerprints by package
+    // name, so two modes sharing a name would reuse each other's builds.
+    let package = format!("cost-{stem}-{}", if link { "object" } else { "bytes" });
+    let dir = root.join("target/link-object-cost").join(&package);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
-            "[package]\nname = \"cost-{stem}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+            "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
              [dependencies]\nwasmbake = {{ path = {root:?}, features = [\"pulley\"] }}\n\
              [build-dependencies]\nwasmbake-build = {{ path = {build:?} }}\n[workspace]\n",
             root = root.to_string_lossy(),
@@ -105,7 +106,12 @@ fn measure(root: &Path, module: &Path, link: bool, runs: usize) -> (u64, Duratio
         (start.elapsed(), rss)
     };
     build(); // warm: precompiles into the cache (once for both modes), builds dependencies
-    let binary = root.join(format!("target/release/cost-{stem}"));
+    let binary = root.join(format!("target/release/{package}"));
+    // The mode took effect: only a linked artifact leaves its namespaced
+    // symbol (`wasmbake_<crate>_<hash>_<NAME>`) in the binary's symbol table.
+    let symbol = format!("wasmbake_{}_", package.replace('-', "_"));
+    let linked = std::fs::read(&binary).unwrap().windows(symbol.len()).any(|w| w == symbol.as_bytes());
+    assert_eq!(linked, link, "{}: symbol {symbol}… present: {linked}", binary.display());
     let out = Command::new(&binary).output().unwrap();
     let out = String::from_utf8_lossy(&out.stdout);
     assert!(out.trim_end().ends_with("InPlace"), "{} printed {out:?}", binary.display());
@@ -117,7 +123,10 @@ fn measure(root: &Path, module: &Path, link: bool, runs: usize) -> (u64, Duratio
         let main = dir.join("src/main.rs");
         let text = std::fs::read(&main).unwrap();
         std::fs::write(&main, text).unwrap(); // touch: a new mtime
+        let before = std::fs::metadata(&binary).unwrap().modified().unwrap();
         let (time, rss) = build();
+        let after = std::fs::metadata(&binary).unwrap().modified().unwrap();
+        assert!(after > before, "{}: the rebuild did not relink", binary.display());
         times.push(time);
         peak = peak.max(rss);
     }

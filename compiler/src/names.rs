@@ -8,7 +8,7 @@
 //! ```text
 //!  offset  size      field                        (all integers little-endian)
 //!  ------  --------  -----------------------------------------------------
-//!       0  4         magic "WBN1"
+//!       0  4         magic "WBN2" (format version 2)
 //!       4  4  u32    N  = number of entries (named functions)
 //!       8  4  u32    M  = number of PHF slots (distinct names, M <= N)
 //!      12  4  u32    D  = number of PHF displacement buckets
@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Name → index: `h = wasmbake_runtime::names::name_hashes(name, key)`
-//! (phf_shared's SipHash over an xxh3-64 digest of the name),
+//! (xxh3-64 of the name seeded with the key: g, f1 from its halves, f2 from a
+//! remix; see that function),
 //! `slot = displace(h.f1, h.f2, DISPS[h.g % D]) % M`, then compare the name
 //! SLOTS[slot] points at with the query. A name shared by several functions
 //! maps to its lowest index.
@@ -115,7 +116,7 @@ impl NameTable {
         let (hash_key, disps, slots) = if keys.is_empty() {
             (0, Vec::new(), Vec::new())
         } else {
-            let state = phf_generator::generate_hash_with_hash_fn(&keys, |name, key| name_hashes(name, *key));
+            let state = phf_generator::generate_hash_with_hash_fn(&keys, |name, key| phf_hashes(name, *key));
             let slots: Vec<(u32, u32, u32)> =
                 state.map.iter().map(|&k| entries[first_position[keys[k]] as usize]).collect();
             (state.key, state.disps, slots)
@@ -147,6 +148,17 @@ impl NameTable {
         out.extend_from_slice(&strings);
         Ok(out)
     }
+}
+
+/// [`name_hashes`] as the `phf_shared::Hashes` that `phf_generator` works
+/// with. `Hashes` is `#[non_exhaustive]` (no struct expression outside
+/// phf_shared) but its fields are public: take any value `phf_shared::hash`
+/// returns and overwrite all three fields.
+fn phf_hashes(name: &str, key: u64) -> phf_shared::Hashes {
+    let ours = name_hashes(name, key);
+    let mut hashes = phf_shared::hash(&[][..] as &[u8], &key);
+    (hashes.g, hashes.f1, hashes.f2) = (ours.g, ours.f1, ours.f2);
+    hashes
 }
 
 #[cfg(test)]
