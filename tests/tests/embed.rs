@@ -243,7 +243,7 @@ fn leak_aligned(bytes: &[u8]) -> &'static [u8] {
 }
 
 #[test]
-fn artifact_for_cpu_features_this_host_lacks_is_an_err() {
+fn artifact_for_cpu_features_this_host_lacks_is_an_err_or_falls_back_to_pulley() {
     #[cfg(target_arch = "x86_64")]
     let lacking: Vec<&str> =
         [("has_avx512f", "avx512f"), ("has_avx512vl", "avx512vl"), ("has_avx512dq", "avx512dq")]
@@ -269,14 +269,34 @@ fn artifact_for_cpu_features_this_host_lacks_is_an_err() {
     };
     let baked = wasmbake_compiler::bake(&source, "fixtures/unnamed.wat", &options, &cache).unwrap();
     let artifact = leak_aligned(&std::fs::read(&baked.artifact).unwrap());
+    // The same module for Pulley, as `Builder::fallback_pulley(true)` bakes it.
+    let pulley =
+        wasmbake_compiler::Options { target: Some(wasmbake::PULLEY_TARGET.into()), ..Default::default() };
+    let pulley = wasmbake_compiler::bake(&source, "fixtures/unnamed.wat", &pulley, &cache).unwrap();
+    let pulley = leak_aligned(&std::fs::read(&pulley.artifact).unwrap());
     let _ = std::fs::remove_dir_all(&cache);
-    // SAFETY: an unmodified precompile_module artifact, 64 KiB-aligned; the
+    // SAFETY: unmodified precompile_module artifacts, 64 KiB-aligned; the
     // empty name table trivially satisfies the name-table contract.
     let plugin =
         unsafe { Embedded::from_static_unchecked("avx512.wat", artifact, wasmbake::Names::EMPTY, None) };
     let message = format!("{:#}", plugin.load(&engine()).unwrap_err());
     assert!(message.contains("avx512"), "{message}");
     assert!(message.contains("avx512.wat"), "{message}");
+
+    // With a Pulley artifact beside it, the same host falls back and says why.
+    // SAFETY: as above.
+    let plugin = unsafe {
+        Embedded::from_static_unchecked("avx512.wat", artifact, wasmbake::Names::EMPTY, Some(pulley))
+    };
+    let loaded = plugin.load_detailed(&engine()).unwrap();
+    assert!(loaded.is_pulley());
+    let reason = loaded.fallback_reason().expect("a fallback says why");
+    assert!(reason.contains("avx512"), "{reason}");
+    let module = loaded.module();
+    let mut store = Store::new(module.engine(), ());
+    let instance = Instance::new(&mut store, module, &[]).unwrap();
+    let answer = instance.get_typed_func::<(), i32>(&mut store, "answer").unwrap();
+    assert_eq!(answer.call(&mut store, ()).unwrap(), 42);
 }
 
 #[test]
