@@ -68,7 +68,10 @@ mod tests {
 
     fn expand_str(input: &str) -> syn::Result<String> {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
-        let cache = std::env::temp_dir().join(format!("wasmbake-expand-test-{}", std::process::id()));
+        // One cache per call: tests run in parallel, and each removes its own.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cache = std::env::temp_dir().join(format!("wasmbake-expand-test-{}-{call}", std::process::id()));
         let input: Input = syn::parse_str(input)?;
         let out = expand(&input, &manifest_dir, &wasmbake_compiler::Options::default(), &cache);
         let _ = std::fs::remove_dir_all(&cache);
