@@ -89,12 +89,20 @@ pub struct Plugin {
 }
 
 /// Why baking failed: one line per problem, each naming its file.
-#[derive(Debug)]
 pub struct Error(Vec<String>);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0.join("\n"))
+    }
+}
+
+/// The same lines as `Display`: a build script's `main` returning
+/// `Result<(), Box<dyn Error>>` prints its error with `Debug`, and should
+/// still show one plain line per plugin.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -493,7 +501,9 @@ mod tests {
         std::fs::write(dir.join("plugins/good.wat"), "(module)").unwrap();
         std::fs::write(dir.join("plugins/trunc.wasm"), b"\0asm\x01\0\0\0\x01").unwrap();
         let err = Builder::new().dir("plugins").compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c"));
-        let lines: Vec<String> = err.unwrap_err().0;
+        let err = err.unwrap_err();
+        assert_eq!(format!("{err:?}"), err.to_string(), "`main` returning Err prints Debug: plain lines too");
+        let lines: Vec<String> = err.0;
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].starts_with("wasmbake: plugins/bad.wat: invalid WebAssembly text"), "{}", lines[0]);
         assert!(lines[1].starts_with("wasmbake: plugins/trunc.wasm: invalid WebAssembly"), "{}", lines[1]);
