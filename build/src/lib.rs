@@ -243,9 +243,10 @@ impl Builder {
         Ok(plugins)
     }
 
-    /// A library (and symbol) namespace unique to this crate's build and
-    /// output file: two crates, or two sets in one crate, never collide.
-    fn namespace(&self, out_dir: &Path) -> String {
+    /// The static library's name, also the prefix of its symbols:
+    /// `wasmbake_<crate>_<hash>`, unique to this crate's build and output
+    /// file, so two crates, or two sets in one crate, never collide.
+    fn library_name(&self, out_dir: &Path) -> String {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::hash::DefaultHasher::new();
         (out_dir, &self.out_file).hash(&mut hasher);
@@ -254,11 +255,7 @@ impl Builder {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        format!("{krate}_{:016x}", hasher.finish())
-    }
-
-    fn library_name(&self, out_dir: &Path) -> String {
-        format!("wasmbake_{}", self.namespace(out_dir))
+        format!("wasmbake_{krate}_{:016x}", hasher.finish())
     }
 
     /// [`Builder::compile`] with every input explicit (for tests and tools).

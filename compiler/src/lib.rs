@@ -260,16 +260,20 @@ impl Embedding<'_> {
     pub fn expr(&self) -> String {
         let lit = |path: &Path| format!("{:?}", path.to_string_lossy());
         let private = format!("{}::__private", self.krate);
+        // A 64 KiB-aligned static of an artifact file, seen as `&[u8]` `name`.
+        let aligned = |name: &str, path: &Path| {
+            format!(
+                "static ALIGNED: &{private}::Align64K<[u8]> = \
+                 &{private}::Align64K(*::core::include_bytes!({})); \
+                 static {name}: &[u8] = &ALIGNED.0;",
+                lit(path)
+            )
+        };
         let names = lit(&self.baked.names);
         let (track, artifact_item) = match self.linked {
             None => (
                 format!("const _: &[u8] = ::core::include_bytes!({});", lit(&self.baked.source)),
-                format!(
-                    "static ALIGNED: &{private}::Align64K<[u8]> = \
-                     &{private}::Align64K(*::core::include_bytes!({})); \
-                     static ARTIFACT: &[u8] = &ALIGNED.0;",
-                    lit(&self.baked.artifact)
-                ),
+                aligned("ARTIFACT", &self.baked.artifact),
             ),
             Some(linked) => (
                 String::new(),
@@ -288,11 +292,9 @@ impl Embedding<'_> {
             Some(pulley) => format!(
                 "{{ const _: () = ::core::assert!({private}::PULLEY, \
                     \"this plugin has a Pulley fallback: enable the `pulley` feature of wasmbake\"); \
-                   static ALIGNED: &{private}::Align64K<[u8]> = \
-                     &{private}::Align64K(*::core::include_bytes!({})); \
-                   static PULLEY: &[u8] = &ALIGNED.0; \
+                   {} \
                    ::core::option::Option::Some(PULLEY) }}",
-                lit(&pulley.artifact)
+                aligned("PULLEY", &pulley.artifact)
             ),
         };
         let file = format!("{:?}", self.file);

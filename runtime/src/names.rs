@@ -32,10 +32,10 @@ pub const NO_MODULE_NAME: u32 = u32::MAX;
 /// SipHash-1-3-128 (`cargo bench -p wasmbake-tests --bench load -- names`,
 /// same machine: `index_of` 66.7 → 53.8 ns on splicer's names, 34.4 → 18.9 ns
 /// on short ones, against format 1's SipHash over an xxh3 digest; xxh3-128
-/// was no faster than format 1 on splicer). 64 bits are plenty: two names collide in all three words with probability
-/// about n²/2⁶⁵, and then `phf_generator` simply tries the next key. The
-/// compiler builds the table with this same function
-/// (`phf_generator::generate_hash_with_hash_fn`).
+/// was no faster than format 1 on splicer). 64 bits are plenty: two names
+/// collide in all three words with probability about n²/2⁶⁵, and then
+/// `phf_generator` simply tries the next key. The compiler builds the table
+/// with this same function (`phf_generator::generate_hash_with_hash_fn`).
 #[doc(hidden)]
 #[inline]
 pub fn name_hashes(name: &str, key: u64) -> NameHashes {
