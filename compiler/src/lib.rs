@@ -22,6 +22,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use siphasher::sip128::{Hasher128, SipHasher13};
+// (wasmparser is the one Wasmtime uses: the lock has a single version.)
+use wasmparser::WasmFeatures;
 use wasmtime::{Config, Engine};
 
 pub use error::Error;
@@ -78,6 +80,10 @@ fn baseline_flags(target: &str) -> &'static [&'static str] {
     }
 }
 
+/// WebAssembly features whose default depends on cargo features of
+/// `wasmtime` and that core modules never use (see [`engine`]).
+pub const COMPONENT_FEATURES: WasmFeatures = WasmFeatures::COMPONENT_MODEL.union(WasmFeatures::CM_ASYNC);
+
 /// The compiling engine for `options`: the shared configuration, an explicit
 /// target (so the build machine's CPU features are never inferred) and the
 /// requested CPU features.
@@ -89,6 +95,13 @@ pub fn engine(options: &Options) -> Result<Engine, Error> {
     };
     config.target(&target).map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
     config.parallel_compilation(true);
+    // An artifact records the WebAssembly features its engine had, and a host
+    // loads it only if it has all of them. Wasmtime turns the component-model
+    // features on by default whenever its `component-model` cargo feature is
+    // compiled in, which any other crate in the build graph can do (wasmtime-wasi
+    // does). wasmbake bakes core modules: never let such an artifact demand
+    // component-model support from the host.
+    config.wasm_features(COMPONENT_FEATURES, false);
     let extra = match &options.cpu {
         Cpu::Baseline => &[][..],
         Cpu::Flags(flags) => flags.as_slice(),

@@ -229,6 +229,30 @@ fn incompatible_engine_configuration_is_an_err() {
     assert!(message.contains("simd"), "{message}");
 }
 
+/// Wasmtime turns the component model on by default whenever its
+/// `component-model` cargo feature is compiled in, and it is in this test
+/// binary (wasmtime-wasi needs it) as it can be in any build script's graph.
+/// An artifact compiled there must still load in a host built without the
+/// feature (the examples' hosts are), whose engines lack those features.
+#[test]
+fn artifacts_never_require_component_model_support() {
+    let wasm = wat::parse_str("(module (func (export \"run\") (param i32) (result i32) local.get 0))").unwrap();
+    let mut config = wasmbake::wasm_config();
+    config.wasm_features(wasmbake_compiler::COMPONENT_FEATURES, false);
+    let host = Engine::new(&config).unwrap();
+    // (Without the compiler's setting, its own default config would differ.)
+    let unset = Engine::new(&wasmbake::wasm_config()).unwrap().precompile_module(&wasm).unwrap();
+    // SAFETY: unmodified precompile_module output.
+    let err = unsafe { Module::deserialize(&host, &unset) }.unwrap_err();
+    assert!(format!("{err:#}").contains("component_model"), "{err:#}");
+
+    let compiler = wasmbake_compiler::engine(&wasmbake_compiler::Options::default()).unwrap();
+    let artifact = compiler.precompile_module(&wasm).unwrap();
+    // SAFETY: as above.
+    let module = unsafe { Module::deserialize(&host, &artifact) }.unwrap();
+    assert_eq!(call_run(&host, &module, 5).unwrap(), 5);
+}
+
 /// Leaks `bytes` into 64 KiB-aligned memory, as `include_module!` would place them.
 fn leak_aligned(bytes: &[u8]) -> &'static [u8] {
     let layout = Layout::from_size_align(bytes.len(), 65536).unwrap();
