@@ -236,7 +236,8 @@ fn incompatible_engine_configuration_is_an_err() {
 /// feature (the examples' hosts are), whose engines lack those features.
 #[test]
 fn artifacts_never_require_component_model_support() {
-    let wasm = wat::parse_str("(module (func (export \"run\") (param i32) (result i32) local.get 0))").unwrap();
+    let wasm =
+        wat::parse_str("(module (func (export \"run\") (param i32) (result i32) local.get 0))").unwrap();
     let mut config = wasmbake::wasm_config();
     config.wasm_features(wasmbake_compiler::COMPONENT_FEATURES, false);
     let host = Engine::new(&config).unwrap();
