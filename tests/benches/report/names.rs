@@ -85,7 +85,18 @@ fn timer_overhead(clock: &Clock) -> u64 {
 
 /// Times each query on its own (after a warm-up pass) with the cycle clock,
 /// minus the clock's own cost; counts allocations over the timed pass.
-fn each<Q>(queries: &[Q], clock: &Clock, mut lookup: impl FnMut(&Q)) -> Lookup {
+fn each<Q>(queries: &[Q], clock: &Clock, lookup: impl FnMut(&Q)) -> Lookup {
+    each_batched(queries, clock, 256, 30, lookup)
+}
+
+/// [`each`] with batches of `batch` lookups, at least `min_batches` of them.
+fn each_batched<Q>(
+    queries: &[Q],
+    clock: &Clock,
+    batch: usize,
+    min_batches: usize,
+    mut lookup: impl FnMut(&Q),
+) -> Lookup {
     for q in queries {
         lookup(q);
     }
@@ -98,16 +109,16 @@ fn each<Q>(queries: &[Q], clock: &Clock, mut lookup: impl FnMut(&Q)) -> Lookup {
         samples.push(clock.seconds((clock.now() - start).saturating_sub(overhead)));
     }
     let allocs = (allocations() - before) as f64 / queries.len().max(1) as f64;
-    // Batches go round the queries (a table of two names still gets batches
-    // of 256), at least 30 of them and three passes over the queries.
+    // Batches go round the queries (a table of two names still gets full
+    // batches), three passes over the queries or `min_batches`.
     let mut batched = Vec::new();
     let mut next = (0..).map(|i| &queries[i % queries.len()]);
-    for _ in 0..(3 * queries.len() / 256).max(30) {
+    for _ in 0..(3 * queries.len() / batch).max(min_batches) {
         let start = Instant::now();
-        for q in next.by_ref().take(256) {
+        for q in next.by_ref().take(batch) {
             lookup(q);
         }
-        batched.push(start.elapsed().as_secs_f64() / 256.0);
+        batched.push(start.elapsed().as_secs_f64() / batch as f64);
     }
     Lookup { batched: Samples::new(batched), single: Samples::new(samples), allocs }
 }
@@ -155,18 +166,20 @@ pub fn measure(
         black_box(by_name.get(black_box(n.as_str())));
     });
 
-    // Wasmtime names only defined functions, through `Module::functions()`
-    // (which allocates each name as a `String`).
+    // Wasmtime names only defined functions, through `Module::functions()`,
+    // an iterator that makes a `String` of every name it passes (`nth` walks:
+    // O(functions) per lookup). A few hundred queries suffice.
     // SAFETY: an unmodified artifact for this configuration.
     let module = unsafe { Module::deserialize_file(plain, &baked.kept) }.unwrap();
     let imported = subject.imported;
-    let defined: Vec<(u32, String)> = queries.iter().filter(|(i, _)| *i >= imported).cloned().collect();
-    let wasmtime_name_of = each(&defined, &clock, |(i, _)| {
+    let defined: Vec<(u32, String)> =
+        queries.iter().filter(|(i, _)| *i >= imported).take(200).cloned().collect();
+    let wasmtime_name_of = each_batched(&defined, &clock, 4, 10, |(i, _)| {
         black_box(module.functions().nth((*i - imported) as usize).and_then(|f| f.name));
     });
-    // A scan per lookup: O(functions). A few hundred queries suffice.
-    let scan: Vec<&str> = defined.iter().take(200).map(|(_, n)| n.as_str()).collect();
-    let wasmtime_index_of = each(&scan, &clock, |n| {
+    // No name → index API: a scan of the same iterator.
+    let scan: Vec<&str> = defined.iter().map(|(_, n)| n.as_str()).collect();
+    let wasmtime_index_of = each_batched(&scan, &clock, 4, 10, |n| {
         black_box(module.functions().find(|f| f.name.as_deref() == Some(*n)).map(|f| f.index));
     });
     for (i, n) in defined.iter().take(20) {
