@@ -577,11 +577,14 @@ fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Pat
         let payload = m.baked.stripped_len + m.baked.table_len;
         let _ = writeln!(
             w,
-            "| {} | {} | {} | +{} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             m.subject.name,
             time(precompile),
             time(p.host.rebuild.median()),
-            time(p.host.rebuild.median() - none.rebuild.median()),
+            {
+                let d = p.host.rebuild.median() - none.rebuild.median();
+                if d >= 0.0 { format!("+{}", time(d)) } else { time(d) }
+            },
             bytes(p.host.size),
             bytes(payload),
             stats::signed_bytes(p.host.size as i64 - none.size as i64 - payload as i64)

@@ -143,6 +143,8 @@ pub fn interleaved<const N: usize>(
 pub fn time(seconds: f64) -> String {
     if seconds.is_nan() {
         "–".to_owned()
+    } else if seconds < 0.0 {
+        format!("−{}", time(-seconds))
     } else if seconds < 1e-6 {
         format!("{:.1} ns", seconds * 1e9)
     } else if seconds < 1e-3 {
