@@ -5,7 +5,7 @@
 //! `BENCHMARKS.md` and `BENCHMARKS.svg` at the repository root:
 //!
 //! ```sh
-//! cargo bench -p wasmbake-tests --bench report             # full (~15 min)
+//! cargo bench -p wasmbake-tests --bench report             # full (about 5 minutes)
 //! cargo bench -p wasmbake-tests --bench report -- --quick  # smoke run (CI), into target/
 //! ```
 //!
