@@ -590,7 +590,7 @@ fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Pat
             stats::signed_bytes(p.host.size as i64 - none.size as i64 - payload as i64)
         );
     }
-    let _ = p_dir_note(w, measured);
+    let _ = hosts_note(w, measured);
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/report/ANALYSIS.md");
     let _ = writeln!(w, "\n{}", std::fs::read_to_string(analysis).unwrap_or_default().trim_end());
@@ -598,7 +598,7 @@ fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Pat
 }
 
 /// Where the generated hosts are, for whoever wants to poke at them.
-fn p_dir_note(w: &mut String, measured: &[Measured]) -> std::fmt::Result {
+fn hosts_note(w: &mut String, measured: &[Measured]) -> std::fmt::Result {
     if let Some(p) = measured.iter().find_map(|m| m.process.as_ref()) {
         let dir: PathBuf = p.host.dir.parent().unwrap().to_owned();
         let rel = dir.components().rev().take(3).collect::<Vec<_>>();
