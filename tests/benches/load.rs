@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use wasmbake::wasmtime::{Engine, Module};
 use wasmbake::{Embedded, LoadKind, include_module};
+use wasmbake_tests::shuffled;
 
 static FIXTURE: Embedded = include_module!("fixtures/names.wat");
 #[cfg(wasmbake_corpus)]
@@ -104,26 +105,12 @@ fn load(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A fixed pseudo-random order (splitmix64, fixed seed) so lookups do not
-/// walk the table sequentially.
-fn shuffled<T: Copy>(items: &[T]) -> Vec<T> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut items = items.to_vec();
-    for i in (1..items.len()).rev() {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        items.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
-    }
-    items
-}
-
 fn names(c: &mut Criterion) {
     let mut group = c.benchmark_group("names");
     group.sample_size(50).measurement_time(Duration::from_secs(2));
     for (name, plugin, _) in plugins() {
-        let all = shuffled(&plugin.names().iter().collect::<Vec<_>>());
+        // A fixed random order, so lookups do not walk the table sequentially.
+        let all = shuffled(&plugin.names().iter().collect::<Vec<_>>(), 0x9e37_79b9_7f4a_7c15);
         let names = plugin.names();
         // Measure lookups that succeed: every name must resolve both ways.
         for &(index, name) in &all {

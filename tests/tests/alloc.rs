@@ -1,34 +1,8 @@
 //! Name lookups allocate nothing: counted by a global allocator. Counts are
 //! per thread, so other tests running concurrently do not disturb them.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use wasmbake::{Embedded, include_module};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator, counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use wasmbake_tests::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -37,10 +11,10 @@ static NAMED: Embedded = include_module!("fixtures/names.wat");
 #[cfg(wasmbake_corpus)]
 static SPLICER: Embedded = include_module!("../../shared/corpus/splicer.wasm");
 
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
+fn allocations_during(f: impl FnOnce()) -> u64 {
+    let before = allocations();
     f();
-    ALLOCATIONS.with(Cell::get) - before
+    allocations() - before
 }
 
 fn assert_lookups_do_not_allocate(plugin: &Embedded) {

@@ -30,7 +30,7 @@ use stats::{Samples, bytes, ratio, time};
 use wasmbake::wasmtime::Engine;
 
 #[global_allocator]
-static GLOBAL: stats::Counting = stats::Counting;
+static GLOBAL: wasmbake_tests::Counting = wasmbake_tests::Counting;
 
 /// How much of everything to do.
 struct Plan {

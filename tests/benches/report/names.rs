@@ -12,7 +12,9 @@ use wasmbake::wasmtime::{Engine, Module};
 
 use crate::load::{forget_pages, map_static};
 use crate::modules::{Baked, Subject};
-use crate::stats::{Clock, Samples, allocations, shuffled};
+use wasmbake_tests::{allocations, shuffled};
+
+use crate::stats::{Clock, Samples};
 
 /// One kind of lookup: the time per lookup in batches of 256 (the median
 /// over batches is the headline figure: lookups back to back, as criterion
