@@ -2,42 +2,55 @@
 //!
 //! The table is written once at compile time and read in place at run time by
 //! `wasmbake_runtime::names::Names` (`runtime/src/names.rs`). It continues the
-//! layout of Wasmtime PR #3789 (one blob of names plus a sorted
-//! `(index, offset, len)` array) and adds a perfect hash for name → index.
+//! layout of Wasmtime PR #3789 (names apart from the module metadata, a sorted
+//! index array for index → name) and adds a perfect hash for name → index.
 //!
 //! ```text
 //!  offset  size      field                        (all integers little-endian)
 //!  ------  --------  -----------------------------------------------------
-//!       0  4         magic "WBN2" (format version 2)
+//!       0  4         magic "WBN3" (format version 3)
 //!       4  4  u32    N  = number of entries (named functions)
 //!       8  4  u32    M  = number of PHF slots (distinct names, M <= N)
 //!      12  4  u32    D  = number of PHF displacement buckets
-//!      16  8  u64    PHF hash key (phf_shared::HashKey)
-//!      24  4  u32    module name: offset into STRINGS
-//!      28  4  u32    module name: length, or u32::MAX when there is none
-//!      32  12*N      ENTRIES: N x { func_index u32, offset u32, len u32 }
-//!                    sorted by func_index, indices unique; (offset, len)
-//!                    select the function's name in STRINGS
-//!       .  8*D       DISPS: D x { d1 u32, d2 u32 }   (phf_generator disps)
-//!       .  12*M      SLOTS: M x { func_index u32, offset u32, len u32 }
-//!                    slot i is a copy of the entry phf_generator's map[i]
-//!                    points at (inline, to save a memory access per lookup)
-//!       .  ...       STRINGS: UTF-8 bytes of every name, concatenated
+//!      16  8  u64    PHF hash key (the seed of `name_hashes`)
+//!      24  8  u64    fastmod_constant(D)   (x % D by multiplication)
+//!      32  8  u64    fastmod_constant(M)   (x % M by multiplication)
+//!      40  4  u32    module name: offset of its record, or u32::MAX if none
+//!      44  4  u32    reserved, 0
+//!      48  8*N       ENTRIES: N x { func_index u32, record u32 }
+//!                    sorted by func_index, indices unique
+//!       .  8*D       DISPS:   D x { d1 u32, d2 u32 }  (phf_generator's)
+//!       .  8*M       SLOTS:   M x { tag u32, record u32 }
+//!                    slot i holds the name phf_generator's map[i] points
+//!                    at; tag = name_hashes(name, key).tag
+//!       .  ...       RECORDS: { func_index u32, len u32, bytes[len] } ...
+//!                    one per entry in index order (after the module
+//!                    name's, whose func_index is u32::MAX), unpadded;
+//!                    `record` fields are byte offsets from RECORDS' start
 //! ```
 //!
-//! Name → index: `h = wasmbake_runtime::names::name_hashes(name, key)`
-//! (xxh3-64 of the name seeded with the key: g, f1 from its halves, f2 from a
-//! remix; see that function),
-//! `slot = displace(h.f1, h.f2, DISPS[h.g % D]) % M`, then compare the name
-//! SLOTS[slot] points at with the query. A name shared by several functions
-//! maps to its lowest index.
+//! Index → name: binary search of ENTRIES (direct when names cover 0..N),
+//! then the record. Name → index: `h = name_hashes(name, key)` (xxh3-64 of
+//! the name seeded with the key, see that function);
+//! `bucket = h.g % D`, `slot = displace(h.f1, h.f2, DISPS[bucket]) % M`; a
+//! slot whose tag differs from `h.tag` is a miss without reading any name;
+//! otherwise the record's bytes are compared with the query and its
+//! func_index returned. A name shared by several functions maps to its lowest
+//! index (its slot points at that function's record).
+//!
+//! Why this shape: a lookup reads a displacement and a slot, both in arrays
+//! of 8 bytes per name (0.8 MB at 100k names, against 12 bytes per slot and
+//! per entry in format 2), and then one record whose index and length sit
+//! beside its bytes, in the cache line the comparison reads anyway.
 //!
 //! An empty table (no `name` section) is a header with N = M = D = 0.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
-use wasmbake_runtime::names::{HEADER_LEN, MAGIC, NO_MODULE_NAME, name_hashes};
+use wasmbake_runtime::names::{
+    DISP_LEN, ENTRY_LEN, HEADER_LEN, MAGIC, NO_MODULE_NAME, SLOT_LEN, fastmod_constant, name_hashes,
+};
 
 use crate::Error;
 
@@ -85,67 +98,74 @@ impl NameTable {
     /// names, or over 2^32 functions).
     pub fn encode(&self) -> Result<Vec<u8>, Error> {
         let too_big = |what: &str| Error::TooLarge(format!("the name table's {what} exceeds u32"));
+        let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
 
-        let mut strings = Vec::new();
-        let mut push = |s: &str| -> Result<(u32, u32), Error> {
-            let offset = u32::try_from(strings.len()).map_err(|_| too_big("string blob"))?;
-            let len = u32::try_from(s.len()).map_err(|_| too_big("name length"))?;
-            strings.extend_from_slice(s.as_bytes());
-            Ok((offset, len))
+        let mut records = Vec::new();
+        let mut push = |func: u32, name: &str| -> Result<u32, Error> {
+            let offset = count(records.len(), "record area")?;
+            records.extend_from_slice(&func.to_le_bytes());
+            records.extend_from_slice(&count(name.len(), "name length")?.to_le_bytes());
+            records.extend_from_slice(name.as_bytes());
+            Ok(offset)
         };
-        let (module_offset, module_len) = match &self.module {
-            Some(name) => push(name)?,
-            None => (0, NO_MODULE_NAME),
+        let module_record = match &self.module {
+            Some(name) => push(NO_MODULE_NAME, name)?,
+            None => NO_MODULE_NAME,
         };
         let mut entries = Vec::with_capacity(self.functions.len());
         for (&index, name) in &self.functions {
-            let (offset, len) = push(name)?;
-            entries.push((index, offset, len));
+            entries.push((index, push(index, name)?));
         }
 
         // Distinct names, each mapped to its lowest function index (entries
         // are in index order, so the first occurrence is the lowest).
-        let mut first_position: HashMap<&str, u32> = HashMap::new();
+        let mut first_position: HashMap<&str, usize> = HashMap::new();
         let mut keys: Vec<&str> = Vec::new();
         for (position, name) in self.functions.values().enumerate() {
             first_position.entry(name.as_str()).or_insert_with(|| {
                 keys.push(name.as_str());
-                position as u32
+                position
             });
         }
         let (hash_key, disps, slots) = if keys.is_empty() {
             (0, Vec::new(), Vec::new())
         } else {
             let state = phf_generator::generate_hash_with_hash_fn(&keys, |name, key| phf_hashes(name, *key));
-            let slots: Vec<(u32, u32, u32)> =
-                state.map.iter().map(|&k| entries[first_position[keys[k]] as usize]).collect();
+            let slots: Vec<(u32, u32)> = state
+                .map
+                .iter()
+                .map(|&k| (name_hashes(keys[k], state.key).tag, entries[first_position[keys[k]]].1))
+                .collect();
             (state.key, state.disps, slots)
         };
 
-        let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
+        let (n, m, d) = (
+            count(entries.len(), "entry count")?,
+            count(slots.len(), "slot count")?,
+            count(disps.len(), "bucket count")?,
+        );
         let mut out = Vec::with_capacity(
-            HEADER_LEN + entries.len() * 12 + disps.len() * 8 + slots.len() * 12 + strings.len(),
+            HEADER_LEN
+                + entries.len() * ENTRY_LEN
+                + disps.len() * DISP_LEN
+                + slots.len() * SLOT_LEN
+                + records.len(),
         );
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&count(entries.len(), "entry count")?.to_le_bytes());
-        out.extend_from_slice(&count(slots.len(), "slot count")?.to_le_bytes());
-        out.extend_from_slice(&count(disps.len(), "bucket count")?.to_le_bytes());
-        out.extend_from_slice(&hash_key.to_le_bytes());
-        out.extend_from_slice(&module_offset.to_le_bytes());
-        out.extend_from_slice(&module_len.to_le_bytes());
+        for value in [n, m, d] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        for value in [hash_key, fastmod_constant(d), fastmod_constant(m)] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&module_record.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
         debug_assert_eq!(out.len(), HEADER_LEN);
-        let mut push_u32s =
-            |values: &[u32]| values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-        for &(index, offset, len) in &entries {
-            push_u32s(&[index, offset, len]);
+        for (a, b) in entries.into_iter().chain(disps).chain(slots) {
+            out.extend_from_slice(&a.to_le_bytes());
+            out.extend_from_slice(&b.to_le_bytes());
         }
-        for (d1, d2) in disps {
-            push_u32s(&[d1, d2]);
-        }
-        for (index, offset, len) in slots {
-            push_u32s(&[index, offset, len]);
-        }
-        out.extend_from_slice(&strings);
+        out.extend_from_slice(&records);
         Ok(out)
     }
 }
@@ -180,6 +200,9 @@ mod tests {
             assert_eq!(names.name_of(index), Some(name.as_str()));
             let lowest = table.functions.iter().find(|(_, n)| *n == name).map(|(&i, _)| i);
             assert_eq!(names.index_of(name), lowest, "{name:?}");
+            let other = format!("{name}\u{0}");
+            let other_lowest = table.functions.iter().find(|(_, n)| **n == other).map(|(&i, _)| i);
+            assert_eq!(names.index_of(&other), other_lowest, "{other:?}");
         }
         let listed: Vec<(u32, &str)> = names.iter().collect();
         let expected: Vec<(u32, &str)> = table.functions.iter().map(|(&i, n)| (i, n.as_str())).collect();
@@ -256,6 +279,39 @@ mod tests {
             // SAFETY: every prefix of a valid table holds UTF-8 names only.
             let names = unsafe { Names::from_static_unchecked(bytes) };
             let _ = (names.name_of(0), names.name_of(1), names.index_of("a"), names.module_name());
+        }
+    }
+
+    #[test]
+    fn parse_checks_constants_tags_reserved_bytes_and_record_indices() {
+        let good = table(Some("m"), &[(0, "a"), (1, "b"), (5, "c")]).encode().unwrap();
+        assert!(Names::parse(good.clone().leak()).is_some());
+        let u32_at = |at: usize| u32::from_le_bytes(good[at..at + 4].try_into().unwrap()) as usize;
+        let (n, d) = (u32_at(4), u32_at(12));
+        let slots_at = HEADER_LEN + n * ENTRY_LEN + d * DISP_LEN;
+        // Per the layout diagram: both fastmod constants, the reserved word,
+        // entry 0's record offset (then pointing into the module name's
+        // record), and slot 0's tag.
+        for at in [24, 32, 44, HEADER_LEN + 4, slots_at] {
+            let mut bad = good.clone();
+            bad[at] ^= 1;
+            assert!(Names::parse(bad.leak()).is_none(), "flipped byte {at} accepted");
+        }
+    }
+
+    #[test]
+    fn a_slot_whose_tag_differs_is_a_miss() {
+        let encoded = table(None, &[(0, "alpha"), (1, "beta")]).encode().unwrap();
+        let n = 2;
+        let d = u32::from_le_bytes(encoded[12..16].try_into().unwrap()) as usize;
+        let slots_at = HEADER_LEN + n * ENTRY_LEN + d * DISP_LEN;
+        for slot in 0..2 {
+            let mut bad = encoded.clone();
+            bad[slots_at + slot * SLOT_LEN] ^= 0x80;
+            // SAFETY: only a tag changed; every name is still UTF-8.
+            let names = unsafe { Names::from_static_unchecked(bad.leak()) };
+            let found = [names.index_of("alpha"), names.index_of("beta")];
+            assert_eq!(found.iter().filter(|f| f.is_none()).count(), 1, "slot {slot}: {found:?}");
         }
     }
 

@@ -2,50 +2,58 @@
 //!
 //! The byte layout matches the encoding written by `wasmbake_compiler::names`
 //! (`compiler/src/names.rs`, where the layout diagram lives). In short: a
-//! 32-byte header, a sorted `(func_index, offset, len)` array, the
-//! perfect-hash displacements, the slots (each a copy of an entry), then one
-//! UTF-8 blob of names. All integers are little-endian `u32` (the hash key is
-//! a `u64`).
+//! 48-byte header, a sorted `(func_index, record)` array, the perfect-hash
+//! displacements, the slots (`(tag, record)`), then the records, each
+//! `(func_index, len, UTF-8 bytes)`. All integers are little-endian.
 //!
 //! Lookups read straight from the static bytes: no parsing step, no
 //! allocation. Every read is bounds-checked, so a corrupt table yields `None`,
 //! never a panic or an out-of-bounds read.
 
-/// First four bytes of every name table (format version 2: version 1 hashed
-/// names with phf_shared's SipHash over an xxh3-64 digest).
-pub const MAGIC: [u8; 4] = *b"WBN2";
+/// First four bytes of every name table. Format 3 (this one) keeps names in
+/// `(func_index, len, bytes)` records that 8-byte slots point at, with a hash
+/// tag per slot and precomputed reduction constants; format 2 held 12-byte
+/// `(func_index, offset, len)` slots over a bare string blob; format 1 hashed
+/// names with phf_shared's SipHash over an xxh3-64 digest.
+pub const MAGIC: [u8; 4] = *b"WBN3";
 /// Size of the fixed header in bytes.
-pub const HEADER_LEN: usize = 32;
-/// Size of one `(func_index, offset, len)` entry in bytes.
-pub const ENTRY_LEN: usize = 12;
+pub const HEADER_LEN: usize = 48;
+/// Size of one `(func_index, record)` entry in bytes.
+pub const ENTRY_LEN: usize = 8;
 /// Size of one `(d1, d2)` displacement pair in bytes.
 pub const DISP_LEN: usize = 8;
-/// Size of one slot (a copy of an entry) in bytes.
-pub const SLOT_LEN: usize = ENTRY_LEN;
-/// `module_name_len` value that means "the module has no name".
+/// Size of one `(tag, record)` slot in bytes.
+pub const SLOT_LEN: usize = 8;
+/// Size of a record's `(func_index, len)` prefix in bytes.
+pub const RECORD_PREFIX_LEN: usize = 8;
+/// Module-name record offset that means "the module has no name"; also the
+/// `func_index` of the module name's own record.
 pub const NO_MODULE_NAME: u32 = u32::MAX;
 
-/// The perfect-hash inputs for a name: one xxh3-64 of the name, seeded with
-/// the table's hash key; `g` and `f1` are its high and low halves and `f2` the
-/// high half of a SplitMix64-style remix of it. Mangled names run to hundreds
-/// of bytes; xxh3-64 hashes them several times faster than phf's own
-/// SipHash-1-3-128 (`cargo bench -p wasmbake-tests --bench load -- names`,
-/// same machine: `index_of` 66.7 → 53.8 ns on splicer's names, 34.4 → 18.9 ns
-/// on short ones, against format 1's SipHash over an xxh3 digest; xxh3-128
-/// was no faster than format 1 on splicer). 64 bits are plenty: two names
-/// collide in all three words with probability about n²/2⁶⁵, and then
-/// `phf_generator` simply tries the next key. The compiler builds the table
-/// with this same function (`phf_generator::generate_hash_with_hash_fn`).
+/// The hash inputs for a name: one xxh3-64 of the name, seeded with the
+/// table's hash key; `g` and `f1` are its high and low halves, `f2` the high
+/// half of a SplitMix64-style remix of it, and `tag` the high half of a
+/// second remix. `g`, `f1` and `f2` are phf's three words; `tag` is stored in
+/// the name's slot so that most misses are rejected without reading a name.
+/// Mangled names run to hundreds of bytes; xxh3-64 hashes them several times
+/// faster than phf's own SipHash-1-3-128 (`cargo bench -p wasmbake-tests
+/// --bench load -- names`, same machine: `index_of` 66.7 → 53.8 ns on
+/// splicer's names against format 1's SipHash over an xxh3 digest). 64 bits
+/// are plenty: two names collide in all three words with probability about
+/// n²/2⁶⁵, and then `phf_generator` simply tries the next key. The compiler
+/// builds the table with this same function
+/// (`phf_generator::generate_hash_with_hash_fn`).
 #[doc(hidden)]
 #[inline]
 pub fn name_hashes(name: &str, key: u64) -> NameHashes {
     let hash = xxhash_rust::xxh3::xxh3_64_with_seed(name.as_bytes(), key);
     let mixed = (hash ^ (hash >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    NameHashes { g: (hash >> 32) as u32, f1: hash as u32, f2: (mixed >> 32) as u32 }
+    let tag = (hash ^ (hash >> 32)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    NameHashes { g: (hash >> 32) as u32, f1: hash as u32, f2: (mixed >> 32) as u32, tag: (tag >> 32) as u32 }
 }
 
-/// The three hash words of a name (what `phf_shared::Hashes` holds; that type
-/// is `#[non_exhaustive]`, so it cannot be built here).
+/// The hash words of a name (phf's three, which `phf_shared::Hashes` holds
+/// but cannot be built outside phf_shared, plus the slot tag).
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NameHashes {
@@ -55,6 +63,27 @@ pub struct NameHashes {
     pub f1: u32,
     /// Second displacement input.
     pub f2: u32,
+    /// Stored in the name's slot; a query whose tag differs is a miss.
+    pub tag: u32,
+}
+
+/// The constant that makes [`fastmod`] compute `a % d`: ⌊(2⁶⁴ − 1) / d⌋ + 1
+/// (wrapping, so 0 for `d` = 1; 0 for `d` = 0, where no lookup happens).
+/// The compiler stores it in the header for the bucket and slot counts, so a
+/// lookup replaces its two divisions by multiplications.
+#[doc(hidden)]
+pub const fn fastmod_constant(d: u32) -> u64 {
+    if d == 0 { 0 } else { (u64::MAX / d as u64).wrapping_add(1) }
+}
+
+/// `a % d` by two multiplications, given `m = fastmod_constant(d)`: exact for
+/// every 32-bit `a` and `d` (D. Lemire, O. Kaser, N. Kurz, "Faster remainder
+/// by direct computation", 2019). The result is below `d` whatever `m` is, so
+/// a corrupt constant yields a wrong slot, never an out-of-bounds one.
+#[doc(hidden)]
+#[inline]
+pub fn fastmod(a: u32, m: u64, d: u32) -> u32 {
+    ((u128::from(m.wrapping_mul(u64::from(a))) * u128::from(d)) >> 64) as u32
 }
 
 /// Function names of one baked module, in static memory.
@@ -76,40 +105,51 @@ impl Names {
     /// # Safety
     ///
     /// `bytes` must have been written by `wasmbake_compiler::names::encode`:
-    /// every name an entry points at is then valid UTF-8. (Bounds are checked
-    /// on every read regardless.) Use [`Names::parse`] for bytes of unknown
+    /// every name a record holds is then valid UTF-8. (Bounds are checked on
+    /// every read regardless.) Use [`Names::parse`] for bytes of unknown
     /// origin.
     #[doc(hidden)]
     pub const unsafe fn from_static_unchecked(bytes: &'static [u8]) -> Names {
         Names { bytes }
     }
 
-    /// Validates a table fully (header, bounds, UTF-8 of every name, order
-    /// of the entries) and wraps it. Returns `None` when anything is off.
+    /// Validates a table fully (header, reduction constants, bounds, UTF-8 of
+    /// every name, order of the entries, each record's index, each slot's
+    /// tag) and wraps it. Returns `None` when anything is off.
     pub fn parse(bytes: &'static [u8]) -> Option<Names> {
         if bytes.is_empty() {
             return Some(Names::EMPTY);
         }
         let names = Names { bytes };
         let layout = names.layout()?;
-        if layout.strings > bytes.len() {
+        let key = names.u64_at(16)?;
+        if names.u64_at(24)? != fastmod_constant(layout.disps as u32)
+            || names.u64_at(32)? != fastmod_constant(layout.slots as u32)
+            || names.u32_at(44)? != 0
+            || layout.records > bytes.len()
+        {
             return None;
         }
+        let utf8 = |record: u32| -> Option<(u32, &'static str)> {
+            let (func, name) = names.record(&layout, record)?;
+            Some((func, std::str::from_utf8(name).ok()?))
+        };
         let mut previous = None;
         for i in 0..layout.entries {
-            let (func, offset, len) = names.entry(&layout, i)?;
-            if previous.is_some_and(|p| p >= func) {
+            let (func, record) = names.pair(layout.entries_at, layout.entries, i)?;
+            if previous.is_some_and(|p| p >= func) || utf8(record)?.0 != func {
                 return None;
             }
             previous = Some(func);
-            std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
         }
         for slot in 0..layout.slots {
-            let (_, offset, len) = names.slot(&layout, slot)?;
-            std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
+            let (tag, record) = names.pair(layout.slots_at, layout.slots, slot)?;
+            if name_hashes(utf8(record)?.1, key).tag != tag {
+                return None;
+            }
         }
-        if let Some((offset, len)) = names.module_name_range() {
-            std::str::from_utf8(names.string(&layout, offset, len)?).ok()?;
+        if let Some(record) = names.module_name_record() {
+            utf8(record)?;
         }
         Some(names)
     }
@@ -127,8 +167,7 @@ impl Names {
     /// The module's own name from the `name` section, if it had one.
     pub fn module_name(&self) -> Option<&'static str> {
         let layout = self.layout()?;
-        let (offset, len) = self.module_name_range()?;
-        self.str_at(&layout, offset, len)
+        self.str_at(&layout, self.module_name_record()?).map(|(_, name)| name)
     }
 
     /// The name of the function with this index (in the module's function
@@ -137,8 +176,8 @@ impl Names {
     pub fn name_of(&self, func_index: u32) -> Option<&'static str> {
         let layout = self.layout()?;
         let position = self.position_of(&layout, func_index)?;
-        let (_, offset, len) = self.entry(&layout, position)?;
-        self.str_at(&layout, offset, len)
+        let (_, record) = self.pair(layout.entries_at, layout.entries, position)?;
+        self.str_at(&layout, record).map(|(_, name)| name)
     }
 
     /// The index of the function with this name. When several functions share
@@ -149,15 +188,20 @@ impl Names {
         if layout.slots == 0 || layout.disps == 0 {
             return None;
         }
-        // Same computation as `phf_shared::get_index`, over displacements
-        // stored as bytes rather than a `&[(u32, u32)]`.
-        let hashes = name_hashes(name, self.hash_key()?);
-        let bucket = (hashes.g % layout.disps as u32) as usize;
-        let d1 = self.u32_at(layout.disps_at + bucket * DISP_LEN)?;
-        let d2 = self.u32_at(layout.disps_at + bucket * DISP_LEN + 4)?;
-        let slot = (phf_shared::displace(hashes.f1, hashes.f2, d1, d2) % layout.slots as u32) as usize;
-        let (func, offset, len) = self.slot(&layout, slot)?;
-        (self.string(&layout, offset, len)? == name.as_bytes()).then_some(func)
+        // `phf_shared::get_index` over displacements stored as bytes, with
+        // its two `%` done by `fastmod` (same results), then the slot's tag
+        // before the name itself.
+        let hashes = name_hashes(name, self.u64_at(16)?);
+        let bucket = fastmod(hashes.g, self.u64_at(24)?, layout.disps as u32) as usize;
+        let (d1, d2) = self.pair(layout.disps_at, layout.disps, bucket)?;
+        let slot = phf_shared::displace(hashes.f1, hashes.f2, d1, d2);
+        let slot = fastmod(slot, self.u64_at(32)?, layout.slots as u32) as usize;
+        let (tag, record) = self.pair(layout.slots_at, layout.slots, slot)?;
+        if tag != hashes.tag {
+            return None;
+        }
+        let (func, stored) = self.record(&layout, record)?;
+        (stored == name.as_bytes()).then_some(func)
     }
 
     /// All `(function index, name)` pairs, in index order.
@@ -166,8 +210,8 @@ impl Names {
         let layout = names.layout();
         (0..layout.as_ref().map_or(0, |l| l.entries)).filter_map(move |i| {
             let layout = layout.as_ref()?;
-            let (func, offset, len) = names.entry(layout, i)?;
-            Some((func, names.str_at(layout, offset, len)?))
+            let (func, record) = names.pair(layout.entries_at, layout.entries, i)?;
+            Some((func, names.str_at(layout, record)?.1))
         })
     }
 
@@ -202,14 +246,13 @@ impl Names {
     }
 
     #[inline]
-    fn hash_key(&self) -> Option<u64> {
-        let bytes = self.bytes.get(16..24)?;
+    fn u64_at(&self, at: usize) -> Option<u64> {
+        let bytes = self.bytes.get(at..at.checked_add(8)?)?;
         Some(u64::from_le_bytes(bytes.try_into().ok()?))
     }
 
-    fn module_name_range(&self) -> Option<(u32, u32)> {
-        let len = self.u32_at(28)?;
-        (len != NO_MODULE_NAME).then_some((self.u32_at(24)?, len))
+    fn module_name_record(&self) -> Option<u32> {
+        self.u32_at(40).filter(|&record| record != NO_MODULE_NAME)
     }
 
     #[inline]
@@ -223,44 +266,38 @@ impl Names {
         let entries_at = HEADER_LEN;
         let disps_at = entries_at.checked_add(entries.checked_mul(ENTRY_LEN)?)?;
         let slots_at = disps_at.checked_add(disps.checked_mul(DISP_LEN)?)?;
-        let strings = slots_at.checked_add(slots.checked_mul(SLOT_LEN)?)?;
-        Some(Layout { entries, slots, disps, entries_at, disps_at, slots_at, strings })
+        let records = slots_at.checked_add(slots.checked_mul(SLOT_LEN)?)?;
+        Some(Layout { entries, slots, disps, entries_at, disps_at, slots_at, records })
     }
 
+    /// Element `i` of an array of `count` pairs of `u32` starting at byte
+    /// `at` (entries, displacements and slots all have this shape).
     #[inline]
-    fn entry(&self, layout: &Layout, position: usize) -> Option<(u32, u32, u32)> {
-        self.record(layout.entries_at, layout.entries, position)
-    }
-
-    #[inline]
-    fn slot(&self, layout: &Layout, slot: usize) -> Option<(u32, u32, u32)> {
-        self.record(layout.slots_at, layout.slots, slot)
-    }
-
-    /// Record `i` of an array of `count` `(func_index, offset, len)` records
-    /// starting at byte `at` (entries and slots share this shape).
-    #[inline]
-    fn record(&self, at: usize, count: usize, i: usize) -> Option<(u32, u32, u32)> {
+    fn pair(&self, at: usize, count: usize, i: usize) -> Option<(u32, u32)> {
         if i >= count {
             return None;
         }
-        let at = at + i * ENTRY_LEN;
-        Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
+        let at = at + i * 8;
+        Some((self.u32_at(at)?, self.u32_at(at + 4)?))
+    }
+
+    /// The record at byte `offset` of the records: `(func_index, name bytes)`.
+    #[inline]
+    fn record(&self, layout: &Layout, offset: u32) -> Option<(u32, &'static [u8])> {
+        let at = layout.records.checked_add(offset as usize)?;
+        let func = self.u32_at(at)?;
+        let len = self.u32_at(at + 4)? as usize;
+        let start = at + RECORD_PREFIX_LEN;
+        Some((func, self.bytes.get(start..start.checked_add(len)?)?))
     }
 
     #[inline]
-    fn string(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static [u8]> {
-        let start = layout.strings.checked_add(offset as usize)?;
-        self.bytes.get(start..start.checked_add(len as usize)?)
-    }
-
-    #[inline]
-    fn str_at(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static str> {
-        let bytes = self.string(layout, offset, len)?;
+    fn str_at(&self, layout: &Layout, offset: u32) -> Option<(u32, &'static str)> {
+        let (func, bytes) = self.record(layout, offset)?;
         // SAFETY: tables are either validated by `Names::parse` or, per the
         // contract of `from_static_unchecked`, written by the compiler from
         // strings wasmparser already checked to be UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+        Some((func, unsafe { std::str::from_utf8_unchecked(bytes) }))
     }
 }
 
@@ -279,5 +316,40 @@ struct Layout {
     entries_at: usize,
     disps_at: usize,
     slots_at: usize,
-    strings: usize,
+    records: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fastmod_is_the_remainder() {
+        // Edge divisors and dividends, then a pseudo-random sweep.
+        let edges = [0, 1, 2, 3, 5, 7, 1 << 16, (1 << 31) - 1, 1 << 31, u32::MAX - 1, u32::MAX];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u32
+        };
+        let randoms: Vec<u32> = (0..2000).map(|_| next()).collect();
+        let small: Vec<u32> = (0..2000).map(|_| next() % 300_000).collect();
+        for &d in edges.iter().chain(&randoms).chain(&small).filter(|&&d| d != 0) {
+            let m = fastmod_constant(d);
+            for &a in edges.iter().chain(&randoms[..200]) {
+                assert_eq!(fastmod(a, m, d), a % d, "{a} % {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn fastmod_stays_below_the_divisor_with_any_constant() {
+        for (a, m, d) in
+            [(u32::MAX, u64::MAX, 1), (u32::MAX, u64::MAX, 7), (12345, 0, 3), (1, 1 << 63, u32::MAX)]
+        {
+            assert!(fastmod(a, m, d) < d);
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //!   to a `.cwasm` file (mmap; page cache warm);
 //! * `module_new`: compiling the original module (small modules only).
 //!
-//! and name lookups both ways. Run: `cargo bench -p wasmbake-tests --bench load`.
+//! and name lookups both ways (the plugins' tables and a synthetic one of
+//! 100k long names). Run: `cargo bench -p wasmbake-tests --bench load`.
 //! Modules come from `../shared/corpus`; without it only the fixture runs.
 
 use std::hint::black_box;
@@ -15,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use wasmbake::wasmtime::{Engine, Module};
-use wasmbake::{Embedded, LoadKind, include_module};
-use wasmbake_tests::shuffled;
+use wasmbake::{Embedded, LoadKind, Names, include_module};
+use wasmbake_compiler::NameTable;
+use wasmbake_tests::{mangled_name, shuffled};
 
 static FIXTURE: Embedded = include_module!("fixtures/names.wat");
 #[cfg(wasmbake_corpus)]
@@ -105,33 +107,47 @@ fn load(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Names of a synthetic 100k-function module (long mangled names), encoded
+/// by the compiler exactly as for a baked plugin; heap memory, 4 KiB pages
+/// like `.rodata` (THP is `madvise` here).
+fn synthetic_names(n: u32) -> Names {
+    let table = NameTable { module: None, functions: (0..n).map(|i| (i, mangled_name(i))).collect() };
+    Names::parse(table.encode().unwrap().leak()).expect("a table the compiler wrote")
+}
+
 fn names(c: &mut Criterion) {
     let mut group = c.benchmark_group("names");
     group.sample_size(50).measurement_time(Duration::from_secs(2));
-    for (name, plugin, _) in plugins() {
-        // A fixed random order, so lookups do not walk the table sequentially.
-        let all = shuffled(&plugin.names().iter().collect::<Vec<_>>(), 0x9e37_79b9_7f4a_7c15);
-        let names = plugin.names();
+    let subjects = plugins().into_iter().map(|(name, plugin, _)| (name, plugin.names()));
+    for (name, names) in subjects.chain([("synthetic-100k", synthetic_names(100_000))]) {
+        // A fixed random order of the table, so lookups do not walk it
+        // sequentially. The queries are the application's own strings,
+        // allocated in the order they are asked (as names read from input):
+        // the query stream is sequential, the table's accesses are random.
+        let asked: Vec<(u32, String)> = shuffled(&names.iter().collect::<Vec<_>>(), 0x9e37_79b9_7f4a_7c15)
+            .into_iter()
+            .map(|(i, n)| (i, n.to_owned()))
+            .collect();
+        let misses: Vec<String> = asked.iter().map(|(_, n)| format!("{n}_")).collect();
         // Measure lookups that succeed: every name must resolve both ways.
-        for &(index, name) in &all {
-            assert_eq!(names.name_of(index), Some(name));
+        for ((index, name), miss) in asked.iter().zip(&misses) {
+            assert_eq!(names.name_of(*index), Some(name.as_str()));
             assert!(names.index_of(name).is_some_and(|i| names.name_of(i) == Some(name)), "{name}");
-            assert_eq!(names.index_of(&format!("{name}_")), None);
+            assert_eq!(names.index_of(miss), None);
         }
         let mut i = 0;
         group.bench_function(BenchmarkId::new("name_of", name), |b| {
             b.iter(|| {
-                i = (i + 1) % all.len();
-                black_box(names.name_of(black_box(all[i].0)))
+                i = (i + 1) % asked.len();
+                black_box(names.name_of(black_box(asked[i].0)))
             })
         });
         group.bench_function(BenchmarkId::new("index_of", name), |b| {
             b.iter(|| {
-                i = (i + 1) % all.len();
-                black_box(names.index_of(black_box(all[i].1)))
+                i = (i + 1) % asked.len();
+                black_box(names.index_of(black_box(&asked[i].1)))
             })
         });
-        let misses: Vec<String> = all.iter().map(|(_, n)| format!("{n}_")).collect();
         group.bench_function(BenchmarkId::new("index_of_miss", name), |b| {
             b.iter(|| {
                 i = (i + 1) % misses.len();

@@ -3,6 +3,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::fmt::Write as _;
 
 /// A global allocator that forwards to the system allocator and counts
 /// allocations (and reallocations) per thread, so concurrent tests do not
@@ -50,4 +51,26 @@ pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
         items.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
     }
     items
+}
+
+/// A long legacy-mangled Rust path for function `i` (about 130 bytes, like
+/// `splicer.wasm`'s average of 137): the synthetic names of the benchmarks.
+/// Deterministic, and distinct for distinct `i`.
+pub fn mangled_name(i: u32) -> String {
+    let mut h = u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h = (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let segments = [
+        "synthetic_plugin_crate".to_owned(),
+        format!("module_{}", i % 97),
+        format!("submodule_number_{}", i % 13),
+        format!("SomeGenericTypeName{}", i % 31),
+        format!("impl_trait_for_type_{}", i % 7),
+        format!("method_with_a_long_name_{i}"),
+    ];
+    let mut out = String::from("_ZN");
+    for s in &segments {
+        let _ = write!(out, "{}{s}", s.len());
+    }
+    let _ = write!(out, "17h{h:016x}E");
+    out
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use wasmbake::wasmtime::Engine;
 use wasmbake_compiler::{Compiler, NameTable};
+use wasmbake_tests::mangled_name;
 
 pub struct Subject {
     /// File name, or `synthetic-<n>`.
@@ -95,7 +96,7 @@ pub fn synthetic(n: u32, dir: &Path) -> Subject {
     let mut wat = String::with_capacity(n as usize * 200);
     wat.push_str("(module $synthetic\n");
     for i in 0..n {
-        let name = mangled(i);
+        let name = mangled_name(i);
         // Function i adds i to its argument, and calls function i-1 on
         // every 16th one, so bodies are not all alike.
         if i % 16 == 1 {
@@ -115,25 +116,6 @@ pub fn synthetic(n: u32, dir: &Path) -> Subject {
     let path = dir.join(format!("{name}.wasm"));
     std::fs::write(&path, &wasm).unwrap();
     Subject::from_wasm(name, true, wasm, path)
-}
-
-fn mangled(i: u32) -> String {
-    let mut h = u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h = (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    let segments = [
-        "synthetic_plugin_crate".to_owned(),
-        format!("module_{}", i % 97),
-        format!("submodule_number_{}", i % 13),
-        format!("SomeGenericTypeName{}", i % 31),
-        format!("impl_trait_for_type_{}", i % 7),
-        format!("method_with_a_long_name_{i}"),
-    ];
-    let mut out = String::from("_ZN");
-    for s in &segments {
-        let _ = write!(out, "{}{s}", s.len());
-    }
-    let _ = write!(out, "17h{h:016x}E");
-    out
 }
 
 /// Bakes `subject` `runs` times with a fresh cache each time (so each run
