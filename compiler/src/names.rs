@@ -17,8 +17,9 @@
 //!      32  8  u64    fastmod_constant(M)   (x % M by multiplication)
 //!      40  4  u32    module name: offset of its record, or u32::MAX if none
 //!      44  4  u32    reserved, 0
-//!      48  8*N       ENTRIES: N x { func_index u32, record u32 }
-//!                    sorted by func_index, indices unique
+//!      48  12*N      ENTRIES: N x { func_index u32, record u32, len u32 }
+//!                    sorted by func_index, indices unique; len is the
+//!                    record's, so index → name reads no record prefix
 //!       .  8*D       DISPS:   D x { d1 u32, d2 u32 }  (phf_generator's)
 //!       .  8*M       SLOTS:   M x { tag u32, record u32 }
 //!                    slot i holds the name phf_generator's map[i] points
@@ -38,10 +39,12 @@
 //! func_index returned. A name shared by several functions maps to its lowest
 //! index (its slot points at that function's record).
 //!
-//! Why this shape: a lookup reads a displacement and a slot, both in arrays
-//! of 8 bytes per name (0.8 MB at 100k names, against 12 bytes per slot and
-//! per entry in format 2), and then one record whose index and length sit
-//! beside its bytes, in the cache line the comparison reads anyway.
+//! Why this shape: name → index reads a displacement and a slot, both in
+//! arrays of 8 bytes per name (0.8 MB at 100k names, against 12-byte slots in
+//! format 2), and then one record whose index and length sit beside its
+//! bytes, in the cache line the comparison reads anyway. Index → name reads
+//! one entry and returns a slice: no record is touched until the caller reads
+//! the name.
 //!
 //! An empty table (no `name` section) is a header with N = M = D = 0.
 
@@ -114,7 +117,8 @@ impl NameTable {
         };
         let mut entries = Vec::with_capacity(self.functions.len());
         for (&index, name) in &self.functions {
-            entries.push((index, push(index, name)?));
+            let len = count(name.len(), "name length")?;
+            entries.push((index, push(index, name)?, len));
         }
 
         // Distinct names, each mapped to its lowest function index (entries
@@ -161,7 +165,12 @@ impl NameTable {
         out.extend_from_slice(&module_record.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
         debug_assert_eq!(out.len(), HEADER_LEN);
-        for (a, b) in entries.into_iter().chain(disps).chain(slots) {
+        for (index, record, len) in entries {
+            for value in [index, record, len] {
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        for (a, b) in disps.into_iter().chain(slots) {
             out.extend_from_slice(&a.to_le_bytes());
             out.extend_from_slice(&b.to_le_bytes());
         }
@@ -291,8 +300,8 @@ mod tests {
         let slots_at = HEADER_LEN + n * ENTRY_LEN + d * DISP_LEN;
         // Per the layout diagram: both fastmod constants, the reserved word,
         // entry 0's record offset (then pointing into the module name's
-        // record), and slot 0's tag.
-        for at in [24, 32, 44, HEADER_LEN + 4, slots_at] {
+        // record) and its length, and slot 0's tag.
+        for at in [24, 32, 44, HEADER_LEN + 4, HEADER_LEN + 8, slots_at] {
             let mut bad = good.clone();
             bad[at] ^= 1;
             assert!(Names::parse(bad.leak()).is_none(), "flipped byte {at} accepted");

@@ -2,7 +2,7 @@
 //!
 //! The byte layout matches the encoding written by `wasmbake_compiler::names`
 //! (`compiler/src/names.rs`, where the layout diagram lives). In short: a
-//! 48-byte header, a sorted `(func_index, record)` array, the perfect-hash
+//! 48-byte header, a sorted `(func_index, record, len)` array, the perfect-hash
 //! displacements, the slots (`(tag, record)`), then the records, each
 //! `(func_index, len, UTF-8 bytes)`. All integers are little-endian.
 //!
@@ -18,8 +18,8 @@
 pub const MAGIC: [u8; 4] = *b"WBN3";
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 48;
-/// Size of one `(func_index, record)` entry in bytes.
-pub const ENTRY_LEN: usize = 8;
+/// Size of one `(func_index, record, len)` entry in bytes.
+pub const ENTRY_LEN: usize = 12;
 /// Size of one `(d1, d2)` displacement pair in bytes.
 pub const DISP_LEN: usize = 8;
 /// Size of one `(tag, record)` slot in bytes.
@@ -136,8 +136,9 @@ impl Names {
         };
         let mut previous = None;
         for i in 0..layout.entries {
-            let (func, record) = names.pair(layout.entries_at, layout.entries, i)?;
-            if previous.is_some_and(|p| p >= func) || utf8(record)?.0 != func {
+            let (func, record, len) = names.entry(&layout, i)?;
+            let (record_func, name) = utf8(record)?;
+            if previous.is_some_and(|p| p >= func) || record_func != func || name.len() != len as usize {
                 return None;
             }
             previous = Some(func);
@@ -167,7 +168,9 @@ impl Names {
     /// The module's own name from the `name` section, if it had one.
     pub fn module_name(&self) -> Option<&'static str> {
         let layout = self.layout()?;
-        self.str_at(&layout, self.module_name_record()?).map(|(_, name)| name)
+        let record = self.module_name_record()?;
+        let (_, name) = self.record(&layout, record)?;
+        self.name_at(&layout, record, name.len() as u32)
     }
 
     /// The name of the function with this index (in the module's function
@@ -176,8 +179,9 @@ impl Names {
     pub fn name_of(&self, func_index: u32) -> Option<&'static str> {
         let layout = self.layout()?;
         let position = self.position_of(&layout, func_index)?;
-        let (_, record) = self.pair(layout.entries_at, layout.entries, position)?;
-        self.str_at(&layout, record).map(|(_, name)| name)
+        let (_, record, len) = self.entry(&layout, position)?;
+        // The entry holds the length, so the record is not read here.
+        self.name_at(&layout, record, len)
     }
 
     /// The index of the function with this name. When several functions share
@@ -210,8 +214,8 @@ impl Names {
         let layout = names.layout();
         (0..layout.as_ref().map_or(0, |l| l.entries)).filter_map(move |i| {
             let layout = layout.as_ref()?;
-            let (func, record) = names.pair(layout.entries_at, layout.entries, i)?;
-            Some((func, names.str_at(layout, record)?.1))
+            let (func, record, len) = names.entry(layout, i)?;
+            Some((func, names.name_at(layout, record, len)?))
         })
     }
 
@@ -270,8 +274,18 @@ impl Names {
         Some(Layout { entries, slots, disps, entries_at, disps_at, slots_at, records })
     }
 
+    /// Entry `i`: `(func_index, record, len)`.
+    #[inline]
+    fn entry(&self, layout: &Layout, i: usize) -> Option<(u32, u32, u32)> {
+        if i >= layout.entries {
+            return None;
+        }
+        let at = layout.entries_at + i * ENTRY_LEN;
+        Some((self.u32_at(at)?, self.u32_at(at + 4)?, self.u32_at(at + 8)?))
+    }
+
     /// Element `i` of an array of `count` pairs of `u32` starting at byte
-    /// `at` (entries, displacements and slots all have this shape).
+    /// `at` (displacements and slots have this shape).
     #[inline]
     fn pair(&self, at: usize, count: usize, i: usize) -> Option<(u32, u32)> {
         if i >= count {
@@ -291,13 +305,16 @@ impl Names {
         Some((func, self.bytes.get(start..start.checked_add(len)?)?))
     }
 
+    /// The `len` name bytes of the record at byte `offset` of the records,
+    /// without reading the record's prefix.
     #[inline]
-    fn str_at(&self, layout: &Layout, offset: u32) -> Option<(u32, &'static str)> {
-        let (func, bytes) = self.record(layout, offset)?;
+    fn name_at(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static str> {
+        let start = layout.records.checked_add(offset as usize)?.checked_add(RECORD_PREFIX_LEN)?;
+        let bytes = self.bytes.get(start..start.checked_add(len as usize)?)?;
         // SAFETY: tables are either validated by `Names::parse` or, per the
         // contract of `from_static_unchecked`, written by the compiler from
         // strings wasmparser already checked to be UTF-8.
-        Some((func, unsafe { std::str::from_utf8_unchecked(bytes) }))
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 }
 

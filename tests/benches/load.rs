@@ -118,7 +118,7 @@ fn synthetic_names(n: u32) -> Names {
 fn names(c: &mut Criterion) {
     let mut group = c.benchmark_group("names");
     group.sample_size(50).measurement_time(Duration::from_secs(2));
-    let subjects = plugins().into_iter().map(|(name, plugin, _)| (name, plugin.names()));
+    let subjects = plugins().into_iter().map(|(name, plugin, _)| (name, *plugin.names()));
     for (name, names) in subjects.chain([("synthetic-100k", synthetic_names(100_000))]) {
         // A fixed random order of the table, so lookups do not walk it
         // sequentially. The queries are the application's own strings,
