@@ -104,21 +104,23 @@ impl NameTable {
         let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
 
         let mut records = Vec::new();
-        let mut push = |func: u32, name: &str| -> Result<u32, Error> {
+        // Appends a record; returns its offset and the name's length.
+        let mut push = |func: u32, name: &str| -> Result<(u32, u32), Error> {
             let offset = count(records.len(), "record area")?;
+            let len = count(name.len(), "name length")?;
             records.extend_from_slice(&func.to_le_bytes());
-            records.extend_from_slice(&count(name.len(), "name length")?.to_le_bytes());
+            records.extend_from_slice(&len.to_le_bytes());
             records.extend_from_slice(name.as_bytes());
-            Ok(offset)
+            Ok((offset, len))
         };
         let module_record = match &self.module {
-            Some(name) => push(NO_MODULE_NAME, name)?,
+            Some(name) => push(NO_MODULE_NAME, name)?.0,
             None => NO_MODULE_NAME,
         };
         let mut entries = Vec::with_capacity(self.functions.len());
         for (&index, name) in &self.functions {
-            let len = count(name.len(), "name length")?;
-            entries.push((index, push(index, name)?, len));
+            let (record, len) = push(index, name)?;
+            entries.push((index, record, len));
         }
 
         // Distinct names, each mapped to its lowest function index (entries
@@ -291,13 +293,17 @@ mod tests {
         }
     }
 
+    /// Where SLOTS start in an encoded table (layout diagram above).
+    fn slots_at(encoded: &[u8]) -> usize {
+        let u32_at = |at: usize| u32::from_le_bytes(encoded[at..at + 4].try_into().unwrap()) as usize;
+        HEADER_LEN + u32_at(4) * ENTRY_LEN + u32_at(12) * DISP_LEN
+    }
+
     #[test]
     fn parse_checks_constants_tags_reserved_bytes_and_record_indices() {
         let good = table(Some("m"), &[(0, "a"), (1, "b"), (5, "c")]).encode().unwrap();
         assert!(Names::parse(good.clone().leak()).is_some());
-        let u32_at = |at: usize| u32::from_le_bytes(good[at..at + 4].try_into().unwrap()) as usize;
-        let (n, d) = (u32_at(4), u32_at(12));
-        let slots_at = HEADER_LEN + n * ENTRY_LEN + d * DISP_LEN;
+        let slots_at = slots_at(&good);
         // Per the layout diagram: both fastmod constants, the reserved word,
         // entry 0's record offset (then pointing into the module name's
         // record) and its length, and slot 0's tag.
@@ -311,9 +317,7 @@ mod tests {
     #[test]
     fn a_slot_whose_tag_differs_is_a_miss() {
         let encoded = table(None, &[(0, "alpha"), (1, "beta")]).encode().unwrap();
-        let n = 2;
-        let d = u32::from_le_bytes(encoded[12..16].try_into().unwrap()) as usize;
-        let slots_at = HEADER_LEN + n * ENTRY_LEN + d * DISP_LEN;
+        let slots_at = slots_at(&encoded);
         for slot in 0..2 {
             let mut bad = encoded.clone();
             bad[slots_at + slot * SLOT_LEN] ^= 0x80;

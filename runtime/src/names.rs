@@ -168,9 +168,8 @@ impl Names {
     /// The module's own name from the `name` section, if it had one.
     pub fn module_name(&self) -> Option<&'static str> {
         let layout = self.layout()?;
-        let record = self.module_name_record()?;
-        let (_, name) = self.record(&layout, record)?;
-        self.name_at(&layout, record, name.len() as u32)
+        let (_, name) = self.record(&layout, self.module_name_record()?)?;
+        Some(trusted_str(name))
     }
 
     /// The name of the function with this index (in the module's function
@@ -299,23 +298,31 @@ impl Names {
     #[inline]
     fn record(&self, layout: &Layout, offset: u32) -> Option<(u32, &'static [u8])> {
         let at = layout.records.checked_add(offset as usize)?;
-        let func = self.u32_at(at)?;
-        let len = self.u32_at(at + 4)? as usize;
-        let start = at + RECORD_PREFIX_LEN;
-        Some((func, self.bytes.get(start..start.checked_add(len)?)?))
+        Some((self.u32_at(at)?, self.name_bytes(layout, offset, self.u32_at(at + 4)?)?))
     }
 
     /// The `len` name bytes of the record at byte `offset` of the records,
     /// without reading the record's prefix.
     #[inline]
-    fn name_at(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static str> {
+    fn name_bytes(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static [u8]> {
         let start = layout.records.checked_add(offset as usize)?.checked_add(RECORD_PREFIX_LEN)?;
-        let bytes = self.bytes.get(start..start.checked_add(len as usize)?)?;
-        // SAFETY: tables are either validated by `Names::parse` or, per the
-        // contract of `from_static_unchecked`, written by the compiler from
-        // strings wasmparser already checked to be UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+        self.bytes.get(start..start.checked_add(len as usize)?)
     }
+
+    /// [`Names::name_bytes`] as a `str`.
+    #[inline]
+    fn name_at(&self, layout: &Layout, offset: u32, len: u32) -> Option<&'static str> {
+        self.name_bytes(layout, offset, len).map(trusted_str)
+    }
+}
+
+/// A name read from a table.
+#[inline]
+fn trusted_str(bytes: &'static [u8]) -> &'static str {
+    // SAFETY: tables are either validated by `Names::parse` or, per the
+    // contract of `from_static_unchecked`, written by the compiler from
+    // strings wasmparser already checked to be UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 impl std::fmt::Debug for Names {
