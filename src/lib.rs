@@ -52,6 +52,11 @@ pub use wasmbake_macros::include_module;
 #[doc(hidden)]
 pub use wasmbake_runtime::__private;
 
+#[cfg(feature = "wasi")]
+pub use wasmbake_runtime::{
+    Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi, wasi_linker,
+};
+
 /// Includes the plugin statics that `wasmbake_build::Builder::compile` wrote
 /// from the crate's `build.rs`: one `pub static NAME: wasmbake::Embedded` per
 /// plugin, named from the file stem in SCREAMING_SNAKE_CASE.

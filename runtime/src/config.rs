@@ -36,7 +36,12 @@ pub fn wasm_config() -> Config {
         .wasm_threads(true)
         .wasm_memory64(true)
         .wasm_multi_memory(true)
-        .wasm_extended_const(true);
+        .wasm_extended_const(true)
+        // Part of Wasmtime's artifact compatibility check, and its default
+        // follows a cargo feature (`component-model-async`) that any crate in
+        // a build graph can turn on: pin it, so the compiling engine and the
+        // host always agree. Core modules never use it.
+        .concurrency_support(false);
     config
 }
 

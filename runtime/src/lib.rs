@@ -9,6 +9,8 @@
 #![deny(missing_docs)]
 
 mod code_memory;
+#[cfg(feature = "wasi")]
+mod command;
 mod config;
 mod embedded;
 pub mod names;
@@ -20,10 +22,16 @@ pub mod __private {
 }
 mod private;
 
+#[cfg(feature = "wasi")]
+pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi_linker};
 pub use config::{PULLEY_TARGET, config, engine, pulley_engine, pulley_wasm_config, wasm_config};
 pub use embedded::{Embedded, LoadKind, Loaded};
 pub use names::Names;
 pub use trap::demangle;
+
+/// The exact wasmtime-wasi (preview 1) that [`Command`] runs programs with.
+#[cfg(feature = "wasi")]
+pub use wasmtime_wasi as wasi;
 
 /// The exact Wasmtime this version of wasmbake bakes and loads artifacts for.
 pub use wasmtime;

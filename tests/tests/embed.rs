@@ -388,9 +388,6 @@ fn proposals_real_modules_use_compile_and_run() {
 #[cfg(wasmbake_corpus)]
 mod corpus {
     use super::*;
-    use wasmtime_wasi::WasiCtxBuilder;
-    use wasmtime_wasi::p1::WasiP1Ctx;
-    use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
     static SPLICER: Embedded = include_module!("../../shared/corpus/splicer.wasm");
     static HELLO_C: Embedded = include_module!("../../shared/corpus/hello-c.wasm");
@@ -443,29 +440,14 @@ mod corpus {
         assert!(module.exports().count() > 0);
     }
 
-    fn run_wasi(plugin: &Embedded, args: &[&str]) -> (i32, String) {
-        let engine = engine();
-        let module = plugin.load(&engine).unwrap();
-        let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).unwrap();
-        let stdout = MemoryOutputPipe::new(1 << 20);
-        let ctx = WasiCtxBuilder::new().args(args).stdout(stdout.clone()).build_p1();
-        let mut store = Store::new(&engine, ctx);
-        let instance = linker.instantiate(&mut store, &module).unwrap();
-        let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
-        let status = match start.call(&mut store, ()) {
-            Ok(()) => 0,
-            Err(e) => {
-                e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0).unwrap_or_else(|| panic!("{e:?}"))
-            }
-        };
-        drop(store);
-        (status, String::from_utf8(stdout.contents().to_vec()).unwrap())
+    fn run_wasi(plugin: &'static Embedded, args: &[&str]) -> (i32, String) {
+        let out = plugin.command().args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
     }
 
     #[test]
     fn hello_c_runs_under_wasi_p1() {
-        let (status, out) = run_wasi(&HELLO_C, &["hello-c", "one", "two"]);
+        let (status, out) = run_wasi(&HELLO_C, &["one", "two"]);
         assert_eq!(status, 0);
         assert_eq!(out.trim_end(), "hello from wasi, fib(25)=75025, argc=3");
         assert_eq!(HELLO_C.names().len(), 62);
@@ -474,7 +456,7 @@ mod corpus {
     #[test]
     fn module_without_names_runs_avr_as() {
         assert!(AVR_AS.names().is_empty());
-        let (status, out) = run_wasi(&AVR_AS, &["avr-as", "--version"]);
+        let (status, out) = run_wasi(&AVR_AS, &["--version"]);
         assert_eq!(status, 0);
         assert_eq!(out.lines().next(), Some("GNU assembler (GNU Binutils) 2.42"));
     }

@@ -1,0 +1,90 @@
+//! A busybox-style command-line tool: one binary bundling WASI programs,
+//! baked by `examples/build.rs` (the toolbox set). Build it fully static:
+//!
+//! ```text
+//! RUSTFLAGS="-C target-feature=+crt-static" \
+//!     cargo build --release --target x86_64-unknown-linux-gnu --example toolbox
+//! ```
+//!
+//! Run a tool by its name (`toolbox cat file`), or through a link named after
+//! it (`ln -s toolbox cat; ./cat file`); `toolbox --list` lists them. Each
+//! tool gets the toolbox's arguments, stdin, stdout and stderr, and the
+//! current directory (as `.`, read-write: what a native tool could touch);
+//! its exit status is the toolbox's. No environment variable is passed.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+use wasmbake::{Access, Embedded};
+
+mod tools {
+    wasmbake::include_plugins!("toolbox.rs");
+}
+
+/// The bundled tools. The corpus programs are there when `../shared/corpus`
+/// was present at build time (`wasmbake_corpus`).
+static TOOLS: &[&Embedded] = &[
+    &tools::CAT,
+    #[cfg(wasmbake_corpus)]
+    &tools::AVR_AS,
+    #[cfg(wasmbake_corpus)]
+    &tools::FLITE,
+    #[cfg(wasmbake_corpus)]
+    &tools::HELLO_C,
+];
+
+fn find(name: &OsString) -> Option<&'static Embedded> {
+    TOOLS.iter().copied().find(|tool| name.to_str() == Some(tool.program_name()))
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    let invoked = args.next().unwrap_or_default();
+    let invoked = Path::new(&invoked).file_name().map(OsString::from).unwrap_or_default();
+    let args: Vec<OsString> = args.collect();
+    // `avr-as …` through a link, else `toolbox avr-as …`.
+    let (tool, name, rest) = match find(&invoked) {
+        Some(tool) => (tool, invoked, &args[..]),
+        None => match args.first() {
+            Some(first) if first == "--list" => return list(),
+            Some(first) => match find(first) {
+                Some(tool) => (tool, first.clone(), &args[1..]),
+                None => {
+                    eprintln!("toolbox: no tool named {first:?} (`toolbox --list` lists them)");
+                    return ExitCode::from(2);
+                }
+            },
+            None => {
+                eprintln!("usage: toolbox TOOL [ARG]...   or   toolbox --list");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let status =
+        tool.command().arg0(name).args(rest).inherit_stdio().preopened_dir(".", ".", Access::ReadWrite).run();
+    match status {
+        // Exit codes are 8 bits wide on Unix, as for a native program.
+        Ok(status) => ExitCode::from(status.code() as u8),
+        Err(e) => {
+            eprintln!("toolbox: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list() -> ExitCode {
+    for tool in TOOLS {
+        println!(
+            "{:<10} {:>10} bytes of native code and data, {:>7} bytes of names  ({})",
+            tool.program_name(),
+            tool.artifact().len(),
+            tool.names().as_bytes().len(),
+            tool.source()
+        );
+    }
+    if cfg!(not(wasmbake_corpus)) {
+        println!("(avr-as, flite and hello-c are bundled when ../shared/corpus is present at build time)");
+    }
+    ExitCode::SUCCESS
+}
