@@ -17,6 +17,10 @@
 //! wasmbake's code memory makes only the code pages executable, never
 //! writable. The host binary does not link Cranelift.
 //!
+//! With the `wasi` feature, a baked WASI preview-1 program runs like a
+//! process: `PLUGIN.command().args(..).run()` (see `Command`), and
+//! `exec()` makes a whole command-line tool of it.
+//!
 //! See the README for how it works and what it costs.
 
 #![deny(missing_docs)]
@@ -27,7 +31,7 @@ pub use wasmbake_runtime::{
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
-/// [`Embedded`](crate::Embedded) (use it to initialise a `static`).
+/// [`Embedded`] (use it to initialise a `static`).
 ///
 /// ```ignore
 /// static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("plugins/greet.wasm");

@@ -10,7 +10,8 @@
 //! it (`ln -s toolbox cat; ./cat file`); `toolbox --list` lists them. Each
 //! tool gets the toolbox's arguments, stdin, stdout and stderr, and the
 //! current directory (as `.`, read-write: what a native tool could touch);
-//! its exit status is the toolbox's. No environment variable is passed.
+//! its exit status is the toolbox's (a trap: 134, as `wasmtime run`). No
+//! environment variable is passed.
 
 use std::ffi::OsString;
 use std::path::Path;

@@ -11,6 +11,7 @@ static TRAP: Embedded = include_module!("fixtures/wasi/trap.wat");
 static WRITE: Embedded = include_module!("fixtures/wasi/write.wat");
 static IMPORTS: Embedded = include_module!("fixtures/wasi/imports.wat");
 static REACTOR: Embedded = include_module!("fixtures/wasi/reactor.wat");
+static SLEEP: Embedded = include_module!("fixtures/wasi/sleep.wat");
 static CAT: Embedded = include_module!("../examples/toolbox/plugins/cat.wat");
 
 fn stdout(output: &wasmbake::Output) -> &str {
@@ -174,4 +175,48 @@ fn reactors_initialize_then_export() {
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let answer = instance.get_typed_func::<(), i32>(&mut store, "answer").unwrap();
     assert_eq!(answer.call(&mut store, ()).unwrap(), 2, "not initialised: the host did not call _initialize");
+}
+
+#[test]
+fn timers_run_on_the_commands_runtime() {
+    let start = std::time::Instant::now();
+    let status = SLEEP.command().run().unwrap();
+    assert_eq!(status.code(), 1, "poll_oneoff returned one event");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20), "{:?}", start.elapsed());
+}
+
+/// Runs this test binary again with only `test` and `WASMBAKE_EXEC_CHILD`
+/// set to `child`: `exec` ends the process, so it is tested in a child.
+fn run_child(test: &str, child: &str) -> std::process::Output {
+    let exe = std::env::current_exe().unwrap();
+    std::process::Command::new(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("WASMBAKE_EXEC_CHILD", child)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn exec_ends_the_process_with_the_programs_status() {
+    match std::env::var("WASMBAKE_EXEC_CHILD").as_deref() {
+        Ok("exit") => panic!("exec returned: {:#}", EXIT.command().exec()),
+        Ok("trap") => panic!("exec returned: {:#}", TRAP.command().exec()),
+        Ok("args") => panic!("exec returned: {:#}", ARGS.command().arg("from exec").exec()),
+        Ok(other) => panic!("unknown child {other}"),
+        Err(_) => {}
+    }
+    let test = "exec_ends_the_process_with_the_programs_status";
+    assert_eq!(run_child(test, "exit").status.code(), Some(42));
+    let trap = run_child(test, "trap");
+    assert_eq!(trap.status.code(), Some(TRAP_EXIT_CODE));
+    assert!(String::from_utf8_lossy(&trap.stdout).contains("starting\n"), "the program's output was flushed");
+    let stderr = String::from_utf8_lossy(&trap.stderr);
+    assert!(stderr.contains("trap!load_config (function 2)"), "{stderr}");
+    let args = run_child(test, "args");
+    assert_eq!(args.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&args.stdout).contains("args\nfrom exec\n"));
+
+    // A program that cannot start: `exec` returns the error.
+    let error = REACTOR.command().exec();
+    assert!(format!("{error:#}").contains("exports no `_start`"), "{error:#}");
 }

@@ -12,6 +12,7 @@
 //! The hand-written analysis at the end of BENCHMARKS.md comes from
 //! `ANALYSIS.md` beside this file.
 
+mod cli;
 mod load;
 mod memory;
 mod modules;
@@ -222,7 +223,11 @@ fn report(plan: &Plan) {
         ],
     )
     .unwrap();
-    let md = markdown(plan, &measured, &none_host, &root);
+    let cli = match corpus_dir.join("hello-c.c").is_file() {
+        true => Some(cli::measure(&root, &work, &corpus_dir, plan.quick, plan.process_runs)),
+        false => None,
+    };
+    let md = markdown(plan, &measured, &none_host, cli.as_ref(), &root);
     let path = out_dir.join("BENCHMARKS.md");
     std::fs::write(&path, md).unwrap();
     eprintln!("report: wrote {} and {}", path.display(), svg.display());
@@ -269,7 +274,13 @@ fn pass(ok: bool) -> &'static str {
     if ok { "met" } else { "**missed**" }
 }
 
-fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Path) -> String {
+fn markdown(
+    plan: &Plan,
+    measured: &[Measured],
+    none: &process::Host,
+    cli: Option<&cli::CliReport>,
+    root: &Path,
+) -> String {
     let mut md = String::new();
     let w = &mut md;
     let _ = writeln!(w, "# wasmbake benchmarks\n");
@@ -378,6 +389,10 @@ fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Pat
                 pass(r <= 0.5)
             );
         }
+    }
+
+    if let Some(cli) = cli {
+        cli::targets(w, cli);
     }
 
     let _ = writeln!(w, "\n![load time vs module size](BENCHMARKS.svg)\n");
@@ -593,6 +608,16 @@ fn markdown(plan: &Plan, measured: &[Measured], none: &process::Host, root: &Pat
         );
     }
     let _ = hosts_note(w, measured);
+
+    match cli {
+        Some(cli) => cli::markdown(w, cli, plan.process_runs),
+        None => {
+            let _ = writeln!(
+                w,
+                "\n## 6. Static CLI tools\n\nNot run: the tools come from `../shared/corpus`, which is absent."
+            );
+        }
+    }
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/report/ANALYSIS.md");
     let _ = writeln!(w, "\n{}", std::fs::read_to_string(analysis).unwrap_or_default().trim_end());

@@ -40,7 +40,10 @@ pub struct Host {
     pub size: u64,
 }
 
-fn manifest(root: &Path, package: &str, plugin: bool) -> String {
+/// A generated host crate's manifest: wasmbake with `pulley` and `features`,
+/// wasmbake-build as a build dependency when `plugin`, and `extra`
+/// dependency lines.
+pub fn manifest(root: &Path, package: &str, plugin: bool, features: &[&str], extra: &str) -> String {
     let build_dep = if plugin {
         format!(
             "[build-dependencies]\nwasmbake-build = {{ path = {:?} }}\n",
@@ -49,9 +52,10 @@ fn manifest(root: &Path, package: &str, plugin: bool) -> String {
     } else {
         String::new()
     };
+    let features: String = features.iter().map(|f| format!(", {f:?}")).collect();
     format!(
         "[package]\nname = \"{package}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-         [dependencies]\nwasmbake = {{ path = {:?}, features = [\"pulley\"] }}\n{build_dep}\n\
+         [dependencies]\nwasmbake = {{ path = {:?}, features = [\"pulley\"{features}] }}\n{extra}{build_dep}\n\
          # As in the wasmbake workspace, so its build artifacts are reused.\n\
          [profile.release.build-override]\nopt-level = 3\n\n[workspace]\n",
         root.to_string_lossy()
@@ -68,7 +72,7 @@ pub fn build(root: &Path, module: Option<&Path>, runs: usize) -> Host {
     let dir = root.join("target/wasmbake-report/hosts").join(&package);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), manifest(root, &package, module.is_some())).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest(root, &package, module.is_some(), &[], "")).unwrap();
     let run_rs = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/report/host_run.rs");
     let main = match module {
         Some(module) => {
