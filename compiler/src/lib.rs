@@ -84,10 +84,10 @@ fn baseline_flags(target: &str) -> &'static [&'static str] {
 /// `wasmtime` and that core modules never use (see [`engine`]).
 pub const COMPONENT_FEATURES: WasmFeatures = WasmFeatures::COMPONENT_MODEL.union(WasmFeatures::CM_ASYNC);
 
-/// The compiling engine for `options`: the shared configuration, an explicit
-/// target (so the build machine's CPU features are never inferred) and the
-/// requested CPU features.
-pub fn engine(options: &Options) -> Result<Engine, Error> {
+/// The compiling configuration for `options`: the shared configuration, an
+/// explicit target (so the build machine's CPU features are never inferred)
+/// and the requested CPU features. [`engine`] builds it.
+pub fn config(options: &Options) -> Result<Config, Error> {
     let target = options.target();
     let mut config: Config = match target.starts_with("pulley") {
         true => wasmbake_runtime::pulley_wasm_config(),
@@ -113,7 +113,13 @@ pub fn engine(options: &Options) -> Result<Engine, Error> {
             config.cranelift_flag_enable(flag);
         }
     }
-    Engine::new(&config)
+    Ok(config)
+}
+
+/// The compiling engine for `options` (see [`config`]).
+pub fn engine(options: &Options) -> Result<Engine, Error> {
+    let target = options.target();
+    Engine::new(&config(options)?)
         .map_err(|e| Error::Target(format!("cannot configure Wasmtime for `{target}`: {e:#}")))
 }
 

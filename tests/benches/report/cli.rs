@@ -83,26 +83,39 @@ pub struct CliReport {
     pub phase_host: String,
 }
 
-/// A static link of the toolbox: target triple, RUSTFLAGS, label.
+/// A static link of the toolbox: target triple, RUSTFLAGS, label, and a
+/// target directory of its own under `target/wasmbake-report/` when its
+/// RUSTFLAGS would otherwise rebuild (and replace) another link's crates.
 struct Link {
     triple: &'static str,
     rustflags: &'static str,
     label: &'static str,
+    target_dir: Option<&'static str>,
 }
 
-const MUSL: Link = Link { triple: "x86_64-unknown-linux-musl", rustflags: "", label: "static (musl)" };
+const MUSL: Link =
+    Link { triple: "x86_64-unknown-linux-musl", rustflags: "", label: "static (musl)", target_dir: None };
 const GLIBC: Link = Link {
     triple: "x86_64-unknown-linux-gnu",
     rustflags: "-C target-feature=+crt-static",
     label: "static (glibc, `+crt-static`)",
+    target_dir: None,
+};
+/// Not position-independent: no relocation at start-up, and no address
+/// randomisation of the binary itself (README, "Static CLI tools").
+const MUSL_NO_PIE: Link = Link {
+    triple: "x86_64-unknown-linux-musl",
+    rustflags: "-C relocation-model=static",
+    label: "static (musl, non-PIE)",
+    target_dir: Some("nopie"),
 };
 
-fn cargo(root: &Path, args: &[&str], rustflags: Option<&str>) -> Result<(), String> {
+fn cargo(root: &Path, target_dir: &Path, args: &[&str], rustflags: Option<&str>) -> Result<(), String> {
     let mut command = Command::new(env!("CARGO"));
     command
         .args(args)
         .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", target_dir)
         .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake"))
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdout(Stdio::inherit());
@@ -119,12 +132,20 @@ fn cargo(root: &Path, args: &[&str], rustflags: Option<&str>) -> Result<(), Stri
     Err(why)
 }
 
+/// Where `link` builds.
+fn target_dir(root: &Path, link: &Link) -> PathBuf {
+    match link.target_dir {
+        Some(dir) => root.join("target/wasmbake-report").join(dir),
+        None => root.join("target"),
+    }
+}
+
 /// Builds the toolbox (`link` = `None`: dynamic) as the README says.
 fn toolbox(root: &Path, link: Option<&Link>) -> Result<PathBuf, String> {
     let mut args = vec!["build", "--release", "-p", "wasmbake-examples", "--example", "toolbox"];
     match link {
         None => {
-            cargo(root, &args, None)?;
+            cargo(root, &root.join("target"), &args, None)?;
             Ok(root.join("target/release/examples/toolbox"))
         }
         Some(link) => {
@@ -132,8 +153,9 @@ fn toolbox(root: &Path, link: Option<&Link>) -> Result<PathBuf, String> {
                 return Err("static builds are set up for x86-64 Linux only".into());
             }
             args.extend(["--target", link.triple]);
-            cargo(root, &args, Some(link.rustflags))?;
-            Ok(root.join("target").join(link.triple).join("release/examples/toolbox"))
+            let dir = target_dir(root, link);
+            cargo(root, &dir, &args, Some(link.rustflags))?;
+            Ok(dir.join(link.triple).join("release/examples/toolbox"))
         }
     }
 }
@@ -218,8 +240,17 @@ fn path_arg(path: &Path) -> String {
 pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize) -> CliReport {
     let dir = work.join("cli");
     std::fs::create_dir_all(&dir).unwrap();
-    let statics: Vec<(&Link, Result<PathBuf, String>)> =
+    let mut statics: Vec<(&Link, Result<PathBuf, String>)> =
         [&MUSL, &GLIBC].into_iter().map(|link| (link, toolbox(root, Some(link)))).collect();
+    // Its own target directory means its own build of every dependency
+    // (minutes): full runs only.
+    statics.push((
+        &MUSL_NO_PIE,
+        match quick {
+            true => Err("not built in `--quick` (a target directory of its own)".into()),
+            false => toolbox(root, Some(&MUSL_NO_PIE)),
+        },
+    ));
     let dynamic = toolbox(root, None);
     let wasmtime = wasmtime_cli(root, !quick);
     let wamr = wamr(work, !quick);
@@ -477,12 +508,14 @@ fn phase_host(root: &Path, link: &Link) -> Result<PathBuf, String> {
     .unwrap();
     std::fs::write(dir.join("src/main.rs"), PHASE_MAIN).unwrap();
     let manifest_path = path_arg(&dir.join("Cargo.toml"));
+    let target = target_dir(root, link);
     cargo(
         root,
+        &target,
         &["build", "--release", "--quiet", "--manifest-path", &manifest_path, "--target", link.triple],
         Some(link.rustflags),
     )?;
-    Ok(root.join("target").join(link.triple).join("release").join(package))
+    Ok(target.join(link.triple).join("release").join(package))
 }
 
 /// Runs the phase host `runs` times (after a warm-up) and returns the

@@ -13,6 +13,7 @@
 //! `ANALYSIS.md` beside this file.
 
 mod cli;
+mod instantiate;
 mod load;
 mod memory;
 mod modules;
@@ -49,6 +50,8 @@ struct Plan {
     rss_runs: usize,
     process_runs: usize,
     rebuild_runs: usize,
+    /// Fresh processes per path and module for first instantiation.
+    first_instance_runs: usize,
 }
 
 const FULL: Plan = Plan {
@@ -63,6 +66,7 @@ const FULL: Plan = Plan {
     rss_runs: 3,
     process_runs: 21,
     rebuild_runs: 3,
+    first_instance_runs: 11,
 };
 
 const QUICK: Plan = Plan {
@@ -77,6 +81,7 @@ const QUICK: Plan = Plan {
     rss_runs: 1,
     process_runs: 3,
     rebuild_runs: 1,
+    first_instance_runs: 2,
 };
 
 fn main() {
@@ -86,6 +91,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("--rss") => return memory::child(&args[1..]),
         Some("--host-compile") => return process::compile_child(&args[1..]),
+        Some("--first-instance") => return instantiate::child(&args[1..]),
         Some("--quick") if args.len() == 1 => return report(&QUICK),
         None => return report(&FULL),
         _ => {}
@@ -102,6 +108,8 @@ struct Measured {
     names: Option<names::NamesRow>,
     memory: [memory::Added; 3],
     process: Option<ProcessRow>,
+    /// Load + first instantiation per image path (not for synthetic modules).
+    first: Option<Vec<instantiate::Row>>,
 }
 
 struct ProcessRow {
@@ -152,6 +160,7 @@ fn report(plan: &Plan) {
     let none_host = process::build(&root, None, plan.rebuild_runs);
     let mut measured = Vec::new();
     let mut warm_up = None;
+    let mut warm_up_cow_off = None;
     for subject in subjects {
         eprintln!("report: {} ({})", subject.name, bytes(subject.wasm.len() as u64));
         let baked = modules::bake(&subject, &compiler, &compile_engine, &work, plan.precompile_runs);
@@ -193,7 +202,18 @@ fn report(plan: &Plan) {
                 host,
             }
         });
-        measured.push(Measured { subject, baked, load, names, memory, process });
+        let first = (!subject.synthetic).then(|| {
+            let cow_off = work.join(format!("{}.cow-off.cwasm", subject.name));
+            instantiate::bake_cow_off(&subject.wasm, &cow_off);
+            let warm_up_cow_off = warm_up_cow_off.get_or_insert_with(|| cow_off.clone()).clone();
+            eprintln!("report: first instantiation of {}", subject.name);
+            instantiate::measure(
+                &instantiate::Artifacts { cwasm: &baked.stripped, cow_off: &cow_off },
+                &instantiate::Artifacts { cwasm: &warm_up, cow_off: &warm_up_cow_off },
+                plan.first_instance_runs,
+            )
+        });
+        measured.push(Measured { subject, baked, load, names, memory, process, first });
     }
 
     let svg = out_dir.join("BENCHMARKS.svg");
@@ -393,6 +413,11 @@ fn markdown(
 
     if let Some(cli) = cli {
         cli::targets(w, cli);
+    }
+    for m in measured {
+        if let Some(rows) = &m.first {
+            instantiate::targets(w, &m.subject.name, instantiate::data_len(&m.baked.stripped), rows);
+        }
     }
 
     let _ = writeln!(w, "\n![load time vs module size](BENCHMARKS.svg)\n");
@@ -618,6 +643,15 @@ fn markdown(
             );
         }
     }
+
+    let firsts: Vec<(&str, usize, &[instantiate::Row])> = measured
+        .iter()
+        .filter_map(|m| {
+            let rows = m.first.as_deref()?;
+            Some((m.subject.name.as_str(), instantiate::data_len(&m.baked.stripped), rows))
+        })
+        .collect();
+    instantiate::markdown(w, &firsts, plan.first_instance_runs);
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/report/ANALYSIS.md");
     let _ = writeln!(w, "\n{}", std::fs::read_to_string(analysis).unwrap_or_default().trim_end());
