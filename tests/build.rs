@@ -28,6 +28,17 @@ fn main() {
             .fallback_pulley(true)
             .out_file("fallback.rs"),
     ];
+    // A module with 192 KiB of initial memory data (above the runtime's
+    // EAGER_MIN), generated rather than committed: the memory-image tests.
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let bigdata = out_dir.join("bigdata.wat");
+    // (Written only when it changes: a newer file would make Cargo rerun
+    // this script on every build, through the helper's rerun-if-changed.)
+    let wat = bigdata_wat();
+    if std::fs::read_to_string(&bigdata).ok().as_deref() != Some(wat.as_str()) {
+        std::fs::write(&bigdata, wat).unwrap();
+    }
+    let sets = sets.into_iter().chain([Builder::new().module(&bigdata).out_file("bigdata.rs")]);
     for set in sets {
         if let Err(e) = set.compile() {
             eprintln!("{e}");
@@ -46,4 +57,24 @@ fn main() {
             corpus.display()
         );
     }
+}
+
+/// Byte `i` of the big data segment (the tests check it).
+fn pattern(i: usize) -> u8 {
+    (i * 7 % 251) as u8
+}
+
+/// `(module $bigdata)`: one memory whose bytes 4096.. are 192 KiB of
+/// `pattern`, and `byte(i)` reading byte `4096 + i`.
+fn bigdata_wat() -> String {
+    use std::fmt::Write as _;
+    let mut data = String::with_capacity(3 * 192 * 1024);
+    for i in 0..192 * 1024 {
+        let _ = write!(data, "\\{:02x}", pattern(i));
+    }
+    format!(
+        "(module $bigdata\n  (memory (export \"memory\") 4)\n  (data (i32.const 4096) \"{data}\")\n  \
+         (func $byte (export \"byte\") (param i32) (result i32)\n    \
+         (i32.load8_u offset=4096 (local.get 0))))\n"
+    )
 }

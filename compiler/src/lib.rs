@@ -152,6 +152,10 @@ pub struct Baked {
     pub names: PathBuf,
     /// Whether both came from the cache, without compiling.
     pub cache_hit: bool,
+    /// Where the artifact holds the module's initial linear-memory data (its
+    /// `.rodata.wasm` section, page-aligned): what Wasmtime makes each
+    /// memory's copy-on-write image of. `None` when the module has none.
+    pub data_image: Option<std::ops::Range<u64>>,
 }
 
 /// Bakes `source` (absolute path; `file` is how to call it in messages) into
@@ -197,8 +201,13 @@ impl Compiler {
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
         let artifact = cache.join(format!("{stem}-{key}.cwasm"));
         let names = cache.join(format!("{stem}-{key}.names"));
-        let mut baked = Baked { source: source.to_owned(), artifact, names, cache_hit: true };
+        let mut baked =
+            Baked { source: source.to_owned(), artifact, names, cache_hit: true, data_image: None };
         if baked.artifact.is_file() && baked.names.is_file() {
+            // Only the headers are read.
+            let file = std::fs::File::open(&baked.artifact)
+                .map_err(|e| Error::Cache { path: baked.artifact.clone(), source: e })?;
+            baked.data_image = data_image(&object::ReadCache::new(file));
             return Ok(baked);
         }
 
@@ -211,8 +220,19 @@ impl Compiler {
         write_atomic(cache, &baked.names, &table)?;
         write_atomic(cache, &baked.artifact, &compiled)?;
         baked.cache_hit = false;
+        baked.data_image = data_image(compiled.as_slice());
         Ok(baked)
     }
+}
+
+/// The byte range of an artifact's `.rodata.wasm` section: the data
+/// Wasmtime (48) makes copy-on-write memory images of (see [`Baked`]).
+/// Empty or absent: `None`.
+pub fn data_image<'data, R: object::ReadRef<'data>>(artifact: R) -> Option<std::ops::Range<u64>> {
+    use object::{Object as _, ObjectSection as _};
+    let file = object::File::parse(artifact).ok()?;
+    let (offset, len) = file.section_by_name(".rodata.wasm")?.file_range()?;
+    (len > 0).then_some(offset..offset + len)
 }
 
 /// The encoding of a fixed sample table: any change to the name-table format
@@ -317,6 +337,10 @@ impl Embedding<'_> {
             ),
         };
         let file = format!("{:?}", self.file);
+        let image = match &self.baked.data_image {
+            Some(range) => format!(".with_data_image({}, {})", range.start, range.end - range.start),
+            None => String::new(),
+        };
         format!(
             "{{ \
                 {track} \
@@ -328,7 +352,7 @@ impl Embedding<'_> {
                    and a name table from its encoder. */ \
                 unsafe {{ \
                     {private}::Embedded::from_static_unchecked( \
-                        {file}, ARTIFACT, {private}::Names::from_static_unchecked(&NAMES.0), {pulley}) \
+                        {file}, ARTIFACT, {private}::Names::from_static_unchecked(&NAMES.0), {pulley}){image} \
                 }} \
             }}"
         )

@@ -34,7 +34,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{ClosedInputStream, MemoryInputPipe, MemoryOutputPipe, SinkOutputStream};
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
-use crate::Embedded;
+use crate::{Embedded, MemoryImage};
 
 /// The exit status of a trapped program: what `wasmtime run` exits with
 /// (128 + SIGABRT on Unix, 3 on Windows).
@@ -167,6 +167,7 @@ pub struct Command {
     stderr: Option<Stdio>,
     dirs: Vec<(PathBuf, String, Access)>,
     engine: Option<Engine>,
+    image: MemoryImage,
 }
 
 impl Embedded {
@@ -184,6 +185,7 @@ impl Embedded {
             stderr: None,
             dirs: Vec::new(),
             engine: None,
+            image: MemoryImage::AtLoad,
         }
     }
 
@@ -300,6 +302,14 @@ impl Command {
         self
     }
 
+    /// When the plugin's memory image is made, if this command is the first
+    /// to load it into its engine (default [`MemoryImage::AtLoad`]; see
+    /// [`Embedded::load_with`]).
+    pub fn memory_image(&mut self, image: MemoryImage) -> &mut Command {
+        self.image = image;
+        self
+    }
+
     /// Runs the program to completion and returns how it ended; piped
     /// output is discarded (use [`Command::output`] to keep it).
     ///
@@ -371,7 +381,8 @@ impl Command {
         let plugin = self.plugin;
         let context =
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start plugin `{}`", plugin.source()));
-        let module = self.plugin.load(&self.engine_or_default().map_err(context)?).map_err(context)?;
+        let engine = self.engine_or_default().map_err(context)?;
+        let module = self.plugin.load_inner(&engine, self.image, true).map_err(context)?.into_module();
         let engine = module.engine().clone();
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx).map_err(context)?;
@@ -407,7 +418,10 @@ impl Command {
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start plugin `{}`", plugin.source()));
         let engine = self.engine_or_default().map_err(context)?;
         mark("engine");
-        let module = plugin.load(&engine).map_err(context)?;
+        // (A process about to end need not release the pages its image was
+        // copied from.)
+        let release = matches!(end, End::Return);
+        let module = plugin.load_inner(&engine, self.image, release).map_err(context)?.into_module();
         // (A Pulley fallback belongs to its own engine.)
         let engine = module.engine().clone();
         mark("load");

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::{Engine, Module};
 
 use crate::code_memory;
+use crate::image::{self, MemoryImage};
 use crate::names::Names;
 
 /// How a [`Module`] returned by [`Embedded::load`] was created.
@@ -73,6 +74,8 @@ pub struct Embedded {
     artifact: &'static [u8],
     pulley: Option<&'static [u8]>,
     names: Names,
+    /// The artifact's memory-image data: (offset, length) within `artifact`.
+    data_image: Option<(usize, usize)>,
     cache: Mutex<Vec<Cached>>,
 }
 
@@ -92,7 +95,23 @@ impl Embedded {
         names: Names,
         pulley: Option<&'static [u8]>,
     ) -> Embedded {
-        Embedded { source, artifact, pulley, names, cache: Mutex::new(Vec::new()) }
+        Embedded { source, artifact, pulley, names, data_image: None, cache: Mutex::new(Vec::new()) }
+    }
+
+    /// Used by the generated code: where the native artifact holds the data
+    /// of its memory images (its `.rodata.wasm` section), as the compiler
+    /// found it. A range outside the artifact is ignored.
+    #[doc(hidden)]
+    pub const fn with_data_image(mut self, offset: usize, len: usize) -> Embedded {
+        self.data_image = Some((offset, len));
+        self
+    }
+
+    /// The number of bytes of initial linear-memory data the native artifact
+    /// carries (what each memory's copy-on-write image is made of), when the
+    /// compiler recorded it.
+    pub fn data_image_len(&self) -> Option<usize> {
+        self.data_image.map(|(_, len)| len)
     }
 
     /// The path the plugin was baked from, as written in the macro call.
@@ -147,13 +166,38 @@ impl Embedded {
     /// [`Embedded::load`], also telling how the module was made: in place or
     /// copied, native or Pulley fallback (and why).
     pub fn load_detailed(&self, engine: &Engine) -> wasmtime::Result<Loaded> {
+        self.load_with(engine, MemoryImage::AtLoad)
+    }
+
+    /// [`Embedded::load_detailed`], choosing when the plugin's memory image
+    /// is made (the default, [`MemoryImage::AtLoad`], builds it while
+    /// loading; the choice matters only the first time the plugin is loaded
+    /// into `engine`).
+    pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<Loaded> {
+        self.load_inner(engine, image, true)
+    }
+
+    /// `release`: drop the artifact's data pages from the page tables once
+    /// the image is built (a process about to end need not).
+    pub(crate) fn load_inner(
+        &self,
+        engine: &Engine,
+        image: MemoryImage,
+        release: bool,
+    ) -> wasmtime::Result<Loaded> {
         let mut cache = self.lock();
         if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, engine)) {
             return Ok(hit.loaded.clone());
         }
-        let loaded = self.load_uncached(&mut cache, engine).map_err(|e| {
+        let context = |e: wasmtime::Error| {
             e.context(format!("wasmbake: cannot load plugin `{}` into this engine", self.source))
-        })?;
+        };
+        let loaded = self.load_uncached(&mut cache, engine).map_err(context)?;
+        if loaded.fallback.is_none() {
+            let in_place = loaded.kind == LoadKind::InPlace;
+            image::prepare(&loaded.module, self.artifact, self.data_image, image, in_place, release)
+                .map_err(context)?;
+        }
         cache.push(Cached { engine: engine.clone(), loaded: loaded.clone() });
         Ok(loaded)
     }
@@ -251,6 +295,7 @@ impl std::fmt::Debug for Embedded {
             .field("source", &self.source)
             .field("artifact_len", &self.artifact.len())
             .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
+            .field("data_image", &self.data_image)
             .field("names", &self.names)
             .finish()
     }

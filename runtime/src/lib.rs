@@ -13,6 +13,7 @@ mod code_memory;
 mod command;
 mod config;
 mod embedded;
+mod image;
 pub mod names;
 mod trap;
 
@@ -26,6 +27,7 @@ mod private;
 pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi_linker};
 pub use config::{PULLEY_TARGET, config, engine, pulley_engine, pulley_wasm_config, wasm_config};
 pub use embedded::{Embedded, LoadKind, Loaded};
+pub use image::{EAGER_MIN, MemoryImage};
 pub use names::Names;
 pub use trap::demangle;
 

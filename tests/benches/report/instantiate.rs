@@ -10,15 +10,20 @@
 //! `deserialize_raw` (in place) it knows no file, so it writes the data into
 //! a new memfd (`runtime/vm/cow.rs`, `MemoryImage::new`). The paths:
 //!
-//! * `in place` — today's default: the memfd is built at first instantiation;
-//! * `in place, prefault` — the artifact's data section is populated in one
-//!   `madvise(MADV_POPULATE_READ)` right after load, so the memfd copy does
-//!   not fault page by page;
-//! * `in place, eager image` — prefault, build the image at load
-//!   (`Module::initialize_copy_on_write_image`), then drop the data pages
-//!   from the page tables (`MADV_DONTNEED`: they are in the memfd now);
-//! * `in place, CoW off` — artifact and engine with `memory_init_cow(false)`:
-//!   no image, every instantiation copies the data segments;
+//! * `in place` — what wasmbake does (`Embedded::load`, `MemoryImage::AtLoad`):
+//!   for plugins with at least 64 KiB of data, the artifact's data section is
+//!   populated in one `madvise(MADV_POPULATE_READ)`, the image is built while
+//!   loading (`Module::initialize_copy_on_write_image`), and the data pages
+//!   are dropped from the page tables (`MADV_DONTNEED`: they are in the memfd
+//!   now);
+//! * `in place, image at first instance` — Wasmtime's own behaviour
+//!   (`MemoryImage::AtFirstInstance`, and what wasmbake did before): the memfd
+//!   is built at the first instantiation;
+//! * `in place, prefault, image at first instance` — the same, with the data
+//!   section populated in one call right after load;
+//! * `in place, CoW off` — artifact and engine with `memory_init_cow(false)`
+//!   (loaded with `MemoryImage::AtFirstInstance`: there is no image to make):
+//!   every instantiation copies the data segments;
 //! * `deserialize_file` — the yardstick: the image is mapped from the file;
 //! * `deserialize` — the artifact copied into memory Wasmtime owns.
 
@@ -26,10 +31,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use wasmbake::Names;
 use wasmbake::wasmtime::{Engine, Linker, Module, Store};
+use wasmbake::{Embedded, MemoryImage, Names};
 
-use crate::load::{embedded, map_static};
+use crate::load::map_static;
 use crate::stats::Samples;
 
 pub const PATHS: [&str; 6] = [
@@ -76,7 +81,7 @@ fn madvise(bytes: &[u8], advice: libc::c_int) {
         return;
     }
     // SAFETY: a range of a private read-only file mapping (`map_static`);
-    // both advices only change which of its clean pages are mapped.
+    // the advice only maps its pages.
     let rc = unsafe { libc::madvise(bytes.as_ptr() as *mut libc::c_void, bytes.len(), advice) };
     assert_eq!(rc, 0, "madvise({advice}): {}", std::io::Error::last_os_error());
 }
@@ -117,18 +122,23 @@ fn load(path: &str, engine: &Engine, cwasm: &Path, artifact: Option<&'static [u8
         "deserialize_file" => unsafe { Module::deserialize_file(engine, cwasm) }.unwrap(),
         _ => {
             let artifact = artifact.unwrap();
-            let module = embedded("plugin", artifact, Names::EMPTY).load(engine).unwrap();
-            let data = &artifact[data_range(artifact)];
+            let data = data_range(artifact);
+            // SAFETY: `artifact` is unmodified `precompile_module` output of
+            // the compiler's engine, mapped at 64 KiB; no names.
+            let plugin: &'static Embedded = Box::leak(Box::new(
+                unsafe { Embedded::from_static_unchecked("plugin", artifact, Names::EMPTY, None) }
+                    .with_data_image(data.start, data.len()),
+            ));
             match path {
-                "in place, prefault" => madvise(data, libc::MADV_POPULATE_READ),
-                "in place, eager image" => {
-                    madvise(data, libc::MADV_POPULATE_READ);
-                    module.initialize_copy_on_write_image().unwrap();
-                    madvise(data, libc::MADV_DONTNEED);
+                "in place" => plugin.load(engine).unwrap(),
+                _ => {
+                    let loaded = plugin.load_with(engine, MemoryImage::AtFirstInstance).unwrap();
+                    if path == "in place, prefault, image at first instance" {
+                        madvise(&artifact[data], libc::MADV_POPULATE_READ);
+                    }
+                    loaded.into_module()
                 }
-                _ => {}
             }
-            module
         }
     }
 }

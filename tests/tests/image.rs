@@ -1,0 +1,146 @@
+//! Memory images (`wasmbake::MemoryImage`): the data range recorded at bake
+//! time, the image built while loading, the artifact's data pages released
+//! from the page tables only where that loses nothing, and in-place loading
+//! and W^X kept throughout.
+
+use std::alloc::Layout;
+
+use wasmbake::wasmtime::{Engine, Instance, Store};
+use wasmbake::{EAGER_MIN, Embedded, LoadKind, MemoryImage, Names};
+
+mod bigdata {
+    wasmbake::include_plugins!("bigdata.rs");
+}
+use bigdata::BIGDATA;
+
+/// What `tests/build.rs` put at byte 4096 + i of the memory.
+fn pattern(i: usize) -> u8 {
+    (i * 7 % 251) as u8
+}
+
+const DATA: usize = 192 * 1024;
+
+/// The tests read `BIGDATA`'s pages and check which are mapped: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn check_memory(engine: &Engine, module: &wasmbake::wasmtime::Module) {
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, module, &[]).unwrap();
+    let byte = instance.get_typed_func::<i32, i32>(&mut store, "byte").unwrap();
+    for i in (0..DATA).step_by(4093).chain([DATA - 1]) {
+        assert_eq!(byte.call(&mut store, i as i32).unwrap(), i32::from(pattern(i)), "byte {i}");
+    }
+}
+
+/// Whether the page holding `addr` is mapped in this process's page tables
+/// (`/proc/self/pagemap`, bit 63).
+#[cfg(target_os = "linux")]
+fn present(addr: *const u8) -> bool {
+    use std::os::unix::fs::FileExt;
+    let page = addr as u64 / 4096;
+    let mut entry = [0; 8];
+    std::fs::File::open("/proc/self/pagemap").unwrap().read_exact_at(&mut entry, page * 8).unwrap();
+    u64::from_le_bytes(entry) >> 63 == 1
+}
+
+#[cfg(target_os = "linux")]
+fn assert_no_rwx() {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let perms = line.split_whitespace().nth(1).unwrap();
+        assert!(!(perms.contains('w') && perms.contains('x')), "writable and executable: {line}");
+    }
+}
+
+fn data_pages(plugin: &Embedded) -> &'static [u8] {
+    let (artifact, len) = (plugin.artifact(), plugin.data_image_len().unwrap());
+    // The data section ends where the metadata that follows it begins; it is
+    // the page-aligned range the compiler recorded, within the artifact.
+    let start = find_data_start(artifact, len);
+    &artifact[start..start + len]
+}
+
+/// The data section's offset, read from the artifact's ELF section headers.
+fn find_data_start(artifact: &[u8], len: usize) -> usize {
+    use object::{Object as _, ObjectSection as _};
+    let file = object::File::parse(artifact).unwrap();
+    let (offset, size) = file.section_by_name(".rodata.wasm").unwrap().file_range().unwrap();
+    assert_eq!(size as usize, len, "the recorded length is the section's");
+    offset as usize
+}
+
+#[test]
+fn the_data_range_is_recorded_at_bake_time() {
+    let _serial = serial();
+    let len = BIGDATA.data_image_len().expect("the compiler recorded the data section");
+    assert!(len >= DATA && len >= EAGER_MIN && len % 4096 == 0, "{len}");
+    assert_eq!(data_pages(&BIGDATA).len(), len);
+}
+
+#[test]
+fn image_at_load_runs_in_place_releases_the_pages_and_keeps_the_bytes() {
+    let _serial = serial();
+    let engine = wasmbake::engine().unwrap();
+    let before = data_pages(&BIGDATA).to_vec();
+    let loaded = BIGDATA.load_detailed(&engine).unwrap();
+    assert_eq!(loaded.kind(), LoadKind::InPlace);
+    #[cfg(target_os = "linux")]
+    {
+        let pages = data_pages(&BIGDATA);
+        let resident = pages.chunks(4096).filter(|p| present(p.as_ptr())).count();
+        assert_eq!(resident, 0, "the data pages were released after the image was built");
+        assert_no_rwx();
+    }
+    check_memory(&engine, loaded.module());
+    // The first instantiation needed no data page of the artifact.
+    #[cfg(target_os = "linux")]
+    assert_eq!(data_pages(&BIGDATA).chunks(4096).filter(|p| present(p.as_ptr())).count(), 0);
+    assert!(data_pages(&BIGDATA) == before.as_slice(), "released pages read back the same bytes");
+    drop(loaded);
+    BIGDATA.evict(&engine);
+
+    // Wasmtime's own timing: the first instantiation builds the image.
+    let engine = wasmbake::engine().unwrap();
+    let loaded = BIGDATA.load_with(&engine, MemoryImage::AtFirstInstance).unwrap();
+    assert_eq!(loaded.kind(), LoadKind::InPlace);
+    check_memory(&engine, loaded.module());
+    #[cfg(target_os = "linux")]
+    {
+        assert!(data_pages(&BIGDATA).chunks(4096).all(|p| present(p.as_ptr())), "the copy read every page");
+        assert_no_rwx();
+    }
+    BIGDATA.evict(&engine);
+}
+
+/// An artifact in anonymous memory (here the heap; a packed executable's
+/// segments are the same): `MADV_DONTNEED` would zero it, so its pages are
+/// not released, and its bytes survive the eager image.
+#[test]
+fn an_artifact_in_anonymous_memory_is_never_released() {
+    let _serial = serial();
+    let artifact = BIGDATA.artifact();
+    let layout = Layout::from_size_align(artifact.len(), 65536).unwrap();
+    // SAFETY: a non-zero size; the buffer is initialised right away and leaked.
+    let copy: &'static [u8] = unsafe {
+        let ptr = std::alloc::alloc(layout);
+        assert!(!ptr.is_null());
+        std::ptr::copy_nonoverlapping(artifact.as_ptr(), ptr, artifact.len());
+        std::slice::from_raw_parts(ptr, artifact.len())
+    };
+    let len = BIGDATA.data_image_len().unwrap();
+    let start = find_data_start(copy, len);
+    // SAFETY: an unmodified copy of a baked artifact, 64 KiB-aligned, never freed.
+    let plugin: &'static Embedded = Box::leak(Box::new(
+        unsafe { Embedded::from_static_unchecked("heap copy", copy, Names::EMPTY, None) }
+            .with_data_image(start, len),
+    ));
+    let engine = wasmbake::engine().unwrap();
+    let (module, kind) = plugin.load_with_kind(&engine).unwrap();
+    assert_eq!(kind, LoadKind::InPlace);
+    assert!(copy == artifact, "the heap copy kept every byte");
+    check_memory(&engine, &module);
+}
