@@ -26,8 +26,8 @@
 #![deny(missing_docs)]
 
 pub use wasmbake_runtime::{
-    EAGER_MIN, Embedded, LoadKind, Loaded, MemoryImage, Names, PULLEY_TARGET, config, demangle, engine,
-    names, pulley_engine, pulley_wasm_config, wasm_config, wasmtime,
+    AUTO_AT_LOAD_MIN, Embedded, LoadKind, Loaded, MemoryImage, Names, PULLEY_TARGET, config, demangle,
+    engine, names, pulley_engine, pulley_wasm_config, wasm_config, wasmtime,
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a

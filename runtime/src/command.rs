@@ -185,7 +185,7 @@ impl Embedded {
             stderr: None,
             dirs: Vec::new(),
             engine: None,
-            image: MemoryImage::AtLoad,
+            image: MemoryImage::Auto,
         }
     }
 
@@ -303,7 +303,7 @@ impl Command {
     }
 
     /// When the plugin's memory image is made, if this command is the first
-    /// to load it into its engine (default [`MemoryImage::AtLoad`]; see
+    /// to load it into its engine (default [`MemoryImage::Auto`]; see
     /// [`Embedded::load_with`]).
     pub fn memory_image(&mut self, image: MemoryImage) -> &mut Command {
         self.image = image;

@@ -166,13 +166,12 @@ impl Embedded {
     /// [`Embedded::load`], also telling how the module was made: in place or
     /// copied, native or Pulley fallback (and why).
     pub fn load_detailed(&self, engine: &Engine) -> wasmtime::Result<Loaded> {
-        self.load_with(engine, MemoryImage::AtLoad)
+        self.load_with(engine, MemoryImage::Auto)
     }
 
     /// [`Embedded::load_detailed`], choosing when the plugin's memory image
-    /// is made (the default, [`MemoryImage::AtLoad`], builds it while
-    /// loading; the choice matters only the first time the plugin is loaded
-    /// into `engine`).
+    /// is made (the default is [`MemoryImage::Auto`]; the choice matters only
+    /// the first time the plugin is loaded into `engine`).
     pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<Loaded> {
         self.load_inner(engine, image, true)
     }

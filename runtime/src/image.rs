@@ -1,22 +1,23 @@
-//! Building a loaded plugin's initial linear-memory image where it is
-//! cheapest (README, "First instantiation").
+//! When a loaded plugin's initial linear-memory image is built (README,
+//! "First instantiation").
 //!
 //! Wasmtime gives each module a copy-on-write image of its memories' initial
 //! data at the first instantiation. For a module loaded from a file it maps
 //! the data straight from that file; for an in-place load
 //! (`deserialize_raw`) it knows no file and writes the data into a memfd
 //! (Wasmtime 48, `runtime/vm/cow.rs`). The copy itself cannot be avoided on
-//! released Wasmtime (`docs/upstream/` has the change that would); what this
-//! module controls is how it happens:
+//! released Wasmtime (`docs/upstream/` has the change that would); the copy
+//! also maps every data page of the binary into the process, which then
+//! holds the data twice: in the memfd, and as mapped file pages. What this
+//! module controls is when the image is built, and whether those pages are
+//! released afterwards (`MADV_DONTNEED` on a read-only file mapping: the
+//! pages stay in the page cache, and a later read maps them again).
 //!
-//! * the artifact's data section (recorded at bake time) is populated in the
-//!   page tables in one `madvise(MADV_POPULATE_READ)` instead of page by page
-//!   as the copy faults;
-//! * the image is built while loading ([`MemoryImage::AtLoad`]), and the data
-//!   pages of the binary are then dropped from the page tables
-//!   (`MADV_DONTNEED` on a read-only file mapping: the pages stay in the page
-//!   cache, a later read maps them again), so the process does not keep the
-//!   data twice, once in the memfd and once as mapped file pages.
+//! Measured (`cargo bench -p wasmbake-tests --bench report`, section 7):
+//! building at load and releasing costs 45–100 µs on plugins with about
+//! 100 KiB to 1 MiB of data and 0.6 ms on 16 MiB (flite), and saves the
+//! data's size in resident memory; populating the pages in one
+//! `MADV_POPULATE_READ` before the copy did not make it faster.
 
 use wasmtime::Module;
 
@@ -24,29 +25,42 @@ use wasmtime::Module;
 /// every instance's memory) is made.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemoryImage {
-    /// While loading, for plugins with at least [`EAGER_MIN`] bytes of data:
-    /// the artifact's data pages are populated in one call, the image is
-    /// built, and the pages are released from the process's page tables
-    /// (they are in the image now). The first instantiation then costs what
-    /// later ones do, and the resident memory is what loading a `.cwasm`
-    /// file costs. The default.
+    /// [`MemoryImage::AtLoad`] for plugins with at least [`AUTO_AT_LOAD_MIN`]
+    /// bytes of data, where keeping the data mapped twice would cost more
+    /// resident memory than the release costs time; otherwise
+    /// [`MemoryImage::AtFirstInstance`], the faster one. The default.
     #[default]
+    Auto,
+    /// While loading: the image is built, then the artifact's data pages are
+    /// released from the page tables, so resident memory is what loading a
+    /// `.cwasm` file costs, and the first instantiation costs what later
+    /// ones do. For servers: everything is ready before the first request.
     AtLoad,
     /// At the first instantiation, as Wasmtime does by itself: nothing is
-    /// copied for a plugin that is loaded but never instantiated. For hosts
-    /// that load many plugins and use few.
+    /// copied for a plugin that is loaded but never instantiated, and
+    /// nothing is released.
     AtFirstInstance,
 }
 
-/// Plugins with less initial data than this (64 KiB) are left to Wasmtime:
-/// their image costs a few microseconds either way.
-pub const EAGER_MIN: usize = 64 << 10;
+/// Plugins with at least this much initial data (4 MiB) have their image
+/// made while loading under [`MemoryImage::Auto`].
+pub const AUTO_AT_LOAD_MIN: usize = 4 << 20;
 
-/// Builds `module`'s image now, if `policy` says so and the plugin has
-/// enough data. `data` is the artifact's data section (within `artifact`)
-/// as the compiler recorded it; `in_place`: the module runs from
-/// `artifact` (else Wasmtime copied it, and the pages are not ours to
-/// advise); `release`: drop the data pages from the page tables afterwards.
+/// Whether the image is to be built while loading: `len` bytes of data;
+/// `release`: the process will go on (not `Command::exec`), so releasing
+/// the pages afterwards is worth something.
+fn at_load(policy: MemoryImage, len: usize, release: bool) -> bool {
+    match policy {
+        MemoryImage::AtLoad => len > 0,
+        MemoryImage::Auto => release && len >= AUTO_AT_LOAD_MIN,
+        MemoryImage::AtFirstInstance => false,
+    }
+}
+
+/// Builds `module`'s image now if `policy` says so. `data` is the artifact's
+/// data section (within `artifact`) as the compiler recorded it; `in_place`:
+/// the module runs from `artifact` (else Wasmtime copied it, and the pages
+/// are not ours to release); `release`: as for [`at_load`].
 pub(crate) fn prepare(
     module: &Module,
     artifact: &'static [u8],
@@ -56,34 +70,36 @@ pub(crate) fn prepare(
     release: bool,
 ) -> wasmtime::Result<()> {
     let Some((offset, len)) = data else { return Ok(()) };
-    if policy != MemoryImage::AtLoad || len < EAGER_MIN {
+    if !at_load(policy, len, release) {
         return Ok(());
     }
-    let Some(pages) = artifact.get(offset..offset.saturating_add(len)) else { return Ok(()) };
-    if in_place {
-        advise::populate(pages);
-    }
     module.initialize_copy_on_write_image()?;
-    if in_place && release {
+    if in_place
+        && release
+        && let Some(pages) = artifact.get(offset..offset.saturating_add(len))
+    {
         advise::release(pages);
     }
     Ok(())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_builds_at_load_only_for_large_data_in_a_process_that_goes_on() {
+        assert!(at_load(MemoryImage::Auto, AUTO_AT_LOAD_MIN, true));
+        assert!(!at_load(MemoryImage::Auto, AUTO_AT_LOAD_MIN - 1, true));
+        assert!(!at_load(MemoryImage::Auto, AUTO_AT_LOAD_MIN, false), "Command::exec: the process ends");
+        assert!(at_load(MemoryImage::AtLoad, 4096, false));
+        assert!(!at_load(MemoryImage::AtLoad, 0, true));
+        assert!(!at_load(MemoryImage::AtFirstInstance, usize::MAX, true));
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod advise {
-    /// Maps `pages` in one call (`MADV_POPULATE_READ`, Linux 5.14; older
-    /// kernels get the `MADV_WILLNEED` read-ahead hint). Best effort: the
-    /// copy that follows faults in whatever is missing.
-    pub(super) fn populate(pages: &[u8]) {
-        let (ptr, len) = (pages.as_ptr() as *mut libc::c_void, pages.len());
-        // SAFETY: advice on memory we can read; neither changes its contents.
-        if unsafe { libc::madvise(ptr, len, libc::MADV_POPULATE_READ) } != 0 {
-            // SAFETY: as above.
-            unsafe { libc::madvise(ptr, len, libc::MADV_WILLNEED) };
-        }
-    }
-
     /// Drops `pages` from the page tables, only when they lie in one
     /// read-only private file mapping (as `.rodata` of the executable does):
     /// then `MADV_DONTNEED` frees nothing but the mappings, and a later read
@@ -99,13 +115,22 @@ mod advise {
     }
 
     /// Whether `bytes` lie within one private, read-only mapping of a file,
-    /// from `/proc/self/maps` (read once per plugin load that releases
-    /// pages, next to a copy of at least 64 KiB: not on a hot path).
+    /// from `/proc/self/maps`. Its lines are in address order, so reading
+    /// stops at the mapping that holds `bytes` (the executable's own
+    /// mappings come first in a typical address space): a few lines, not
+    /// the whole file.
     fn read_only_file_mapping(bytes: &[u8]) -> bool {
+        use std::io::BufRead as _;
         let range = bytes.as_ptr_range();
         let (start, end) = (range.start as usize, range.end as usize);
-        let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return false };
-        maps.lines().any(|line| {
+        let Ok(maps) = std::fs::File::open("/proc/self/maps") else { return false };
+        let mut maps = std::io::BufReader::with_capacity(4096, maps);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if maps.read_line(&mut line).map_or(true, |n| n == 0) {
+                return false;
+            }
             let mut fields = line.split_whitespace();
             let (Some(span), Some(perms), Some(_offset), Some(_dev), Some(inode)) =
                 (fields.next(), fields.next(), fields.next(), fields.next(), fields.next())
@@ -116,17 +141,17 @@ mod advise {
             let (Ok(from), Ok(to)) = (usize::from_str_radix(from, 16), usize::from_str_radix(to, 16)) else {
                 return false;
             };
-            from <= start
-                && end <= to
-                && perms.as_bytes()[..2] == *b"r-"
-                && perms.ends_with('p')
-                && inode != "0"
-        })
+            if from > start {
+                return false;
+            }
+            if start < to {
+                return end <= to && perms.as_bytes()[..2] == *b"r-" && perms.ends_with('p') && inode != "0";
+            }
+        }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod advise {
-    pub(super) fn populate(_pages: &[u8]) {}
     pub(super) fn release(_pages: &[u8]) {}
 }

@@ -27,7 +27,7 @@ mod private;
 pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi_linker};
 pub use config::{PULLEY_TARGET, config, engine, pulley_engine, pulley_wasm_config, wasm_config};
 pub use embedded::{Embedded, LoadKind, Loaded};
-pub use image::{EAGER_MIN, MemoryImage};
+pub use image::{AUTO_AT_LOAD_MIN, MemoryImage};
 pub use names::Names;
 pub use trap::demangle;
 

@@ -6,7 +6,7 @@
 use std::alloc::Layout;
 
 use wasmbake::wasmtime::{Engine, Instance, Store};
-use wasmbake::{EAGER_MIN, Embedded, LoadKind, MemoryImage, Names};
+use wasmbake::{AUTO_AT_LOAD_MIN, Embedded, LoadKind, MemoryImage, Names};
 
 mod bigdata {
     wasmbake::include_plugins!("bigdata.rs");
@@ -78,7 +78,6 @@ fn the_data_range_is_recorded_at_bake_time() {
     let _serial = serial();
     let len = BIGDATA.data_image_len().expect("the compiler recorded the data section");
     assert!(len >= DATA && len.is_multiple_of(4096), "{len}");
-    const { assert!(DATA >= EAGER_MIN, "the fixture has enough data for the image to be made while loading") };
     assert_eq!(data_pages(&BIGDATA).len(), len);
 }
 
@@ -87,7 +86,7 @@ fn image_at_load_runs_in_place_releases_the_pages_and_keeps_the_bytes() {
     let _serial = serial();
     let engine = wasmbake::engine().unwrap();
     let before = data_pages(&BIGDATA).to_vec();
-    let loaded = BIGDATA.load_detailed(&engine).unwrap();
+    let loaded = BIGDATA.load_with(&engine, MemoryImage::AtLoad).unwrap();
     assert_eq!(loaded.kind(), LoadKind::InPlace);
     #[cfg(target_os = "linux")]
     {
@@ -104,17 +103,40 @@ fn image_at_load_runs_in_place_releases_the_pages_and_keeps_the_bytes() {
     drop(loaded);
     BIGDATA.evict(&engine);
 
-    // Wasmtime's own timing: the first instantiation builds the image.
-    let engine = wasmbake::engine().unwrap();
-    let loaded = BIGDATA.load_with(&engine, MemoryImage::AtFirstInstance).unwrap();
-    assert_eq!(loaded.kind(), LoadKind::InPlace);
-    check_memory(&engine, loaded.module());
-    #[cfg(target_os = "linux")]
-    {
-        assert!(data_pages(&BIGDATA).chunks(4096).all(|p| present(p.as_ptr())), "the copy read every page");
-        assert_no_rwx();
+    // Wasmtime's own timing, and the default below AUTO_AT_LOAD_MIN: the
+    // first instantiation builds the image.
+    for image in [MemoryImage::AtFirstInstance, MemoryImage::Auto] {
+        assert!(BIGDATA.data_image_len().unwrap() < AUTO_AT_LOAD_MIN);
+        let engine = wasmbake::engine().unwrap();
+        #[cfg(target_os = "linux")]
+        forget(data_pages(&BIGDATA));
+        let loaded = BIGDATA.load_with(&engine, image).unwrap();
+        assert_eq!(loaded.kind(), LoadKind::InPlace);
+        #[cfg(target_os = "linux")]
+        assert!(
+            !data_pages(&BIGDATA).chunks(4096).any(|p| present(p.as_ptr())),
+            "{image:?}: nothing copied yet"
+        );
+        check_memory(&engine, loaded.module());
+        #[cfg(target_os = "linux")]
+        {
+            assert!(
+                data_pages(&BIGDATA).chunks(4096).all(|p| present(p.as_ptr())),
+                "{image:?}: the copy read every page"
+            );
+            assert_no_rwx();
+        }
+        drop(loaded);
+        BIGDATA.evict(&engine);
     }
-    BIGDATA.evict(&engine);
+}
+
+/// Drops `pages` (of the binary's read-only data) from the page tables.
+#[cfg(target_os = "linux")]
+fn forget(pages: &[u8]) {
+    // SAFETY: clean pages of the executable's read-only file mapping.
+    let rc = unsafe { libc::madvise(pages.as_ptr() as *mut libc::c_void, pages.len(), libc::MADV_DONTNEED) };
+    assert_eq!(rc, 0);
 }
 
 /// An artifact in anonymous memory (here the heap; a packed executable's
@@ -140,8 +162,9 @@ fn an_artifact_in_anonymous_memory_is_never_released() {
             .with_data_image(start, len),
     ));
     let engine = wasmbake::engine().unwrap();
-    let (module, kind) = plugin.load_with_kind(&engine).unwrap();
+    let loaded = plugin.load_with(&engine, MemoryImage::AtLoad).unwrap();
+    let (module, kind) = (loaded.module(), loaded.kind());
     assert_eq!(kind, LoadKind::InPlace);
     assert!(copy == artifact, "the heap copy kept every byte");
-    check_memory(&engine, &module);
+    check_memory(&engine, module);
 }
