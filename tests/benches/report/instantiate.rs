@@ -37,8 +37,8 @@ use crate::stats::Samples;
 
 pub const PATHS: [&str; 6] = [
     "in place",
-    "in place, prefault",
-    "in place, eager image",
+    "in place, image at load",
+    "in place, image at first instance",
     "in place, CoW off",
     "deserialize_file",
     "deserialize",
@@ -121,7 +121,8 @@ fn load(path: &str, engine: &Engine, cwasm: &Path, artifact: Option<&'static [u8
                 "in place" => MemoryImage::Auto,
                 "in place, image at load" => MemoryImage::AtLoad,
                 // (CoW off has no image to make.)
-                _ => MemoryImage::AtFirstInstance,
+                "in place, image at first instance" | "in place, CoW off" => MemoryImage::AtFirstInstance,
+                other => panic!("unknown path {other}"),
             };
             plugin.load_with(engine, image).unwrap().into_module()
         }
