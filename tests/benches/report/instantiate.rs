@@ -11,7 +11,7 @@
 //! a new memfd (`runtime/vm/cow.rs`, `MemoryImage::new`). The paths:
 //!
 //! * `in place` — what wasmbake does (`Embedded::load`, `MemoryImage::Auto`):
-//!   `AtLoad` for plugins with at least 4 MiB of data, else `AtFirstInstance`;
+//!   `AtLoad` for plugins with at least 512 KiB of data, else `AtFirstInstance`;
 //! * `in place, image at load` — `MemoryImage::AtLoad`: the image is built
 //!   while loading (`Module::initialize_copy_on_write_image`), and the data
 //!   pages are dropped from the page tables (`MADV_DONTNEED`: they are in the

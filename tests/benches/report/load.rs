@@ -24,9 +24,15 @@ pub fn map_static(path: &Path) -> &'static [u8] {
     // SAFETY: plain mmap calls; the reservation is replaced in place by the
     // file mapping (MAP_FIXED inside our own reservation), and the result is
     // never unmapped, so the `'static` slice stays valid.
+    // Placed low in the address space, below the executable and the heap,
+    // as an executable's own `.rodata` is near the start of
+    // `/proc/self/maps` (the runtime reads that far when it releases data
+    // pages): a mapping among the shared libraries would cost it more lines.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0x1000_0000);
+    let hint = NEXT.fetch_add((len + 2 * ALIGN).next_multiple_of(ALIGN), std::sync::atomic::Ordering::Relaxed);
     unsafe {
         let reserve = libc::mmap(
-            std::ptr::null_mut(),
+            hint as *mut libc::c_void,
             len + ALIGN,
             libc::PROT_NONE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
