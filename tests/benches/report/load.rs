@@ -29,7 +29,8 @@ pub fn map_static(path: &Path) -> &'static [u8] {
     // `/proc/self/maps` (the runtime reads that far when it releases data
     // pages): a mapping among the shared libraries would cost it more lines.
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0x1000_0000);
-    let hint = NEXT.fetch_add((len + 2 * ALIGN).next_multiple_of(ALIGN), std::sync::atomic::Ordering::Relaxed);
+    let hint =
+        NEXT.fetch_add((len + 2 * ALIGN).next_multiple_of(ALIGN), std::sync::atomic::Ordering::Relaxed);
     unsafe {
         let reserve = libc::mmap(
             hint as *mut libc::c_void,
