@@ -44,6 +44,7 @@ pub struct Builder {
     fallback_pulley: bool,
     link_object: Option<bool>,
     link_object_threshold: u64,
+    strict_names: bool,
 }
 
 impl Default for Builder {
@@ -57,6 +58,7 @@ impl Default for Builder {
             fallback_pulley: false,
             link_object: None,
             link_object_threshold: DEFAULT_LINK_OBJECT_THRESHOLD,
+            strict_names: false,
         }
     }
 }
@@ -81,6 +83,10 @@ pub struct Plugin {
     pub file: PathBuf,
     /// Whether the artifact came from the cache (nothing was compiled).
     pub cache_hit: bool,
+    /// What was wrong with the module's `name` section (the readable names
+    /// were kept; see [`Builder::strict_names`]). Printed as a
+    /// `cargo:warning` by [`Builder::compile`].
+    pub name_problem: Option<String>,
     /// The Pulley fallback artifact was baked beside it.
     pub pulley: bool,
     /// The relocatable object holding the artifact, when it is linked rather
@@ -191,6 +197,16 @@ impl Builder {
         self
     }
 
+    /// `true`: a malformed `name` section is an error. By default the names
+    /// that can be read are kept (Wasmtime's rules, see
+    /// `wasmbake_compiler::NameTable::read`) and the problem is printed as a
+    /// `cargo:warning`, once per plugin and build: a custom section never
+    /// makes a module invalid.
+    pub fn strict_names(mut self, yes: bool) -> Builder {
+        self.strict_names = yes;
+        self
+    }
+
     /// The artifact size from which artifacts are linked as objects when
     /// [`Builder::link_object`] is unset (default
     /// [`DEFAULT_LINK_OBJECT_THRESHOLD`]).
@@ -216,6 +232,9 @@ impl Builder {
             &wasmbake_compiler::cache_dir(&manifest_dir),
         )?;
         for plugin in &plugins {
+            if let Some(problem) = &plugin.name_problem {
+                println!("cargo::warning=wasmbake: {}: {problem}", plugin.file.display());
+            }
             if !plugin.cache_hit {
                 let pulley = if plugin.pulley { ", and its Pulley fallback" } else { "" };
                 println!(
@@ -284,7 +303,7 @@ impl Builder {
             return Err(Error(errors));
         }
 
-        let compiler_err = |e: wasmbake_compiler::Error| Error(vec![format!("wasmbake: {e}")]);
+        let compiler_err = |e: wasmbake_compiler::Error| Error(vec![format!("wasmbake: {}", e.one_line())]);
         let options = wasmbake_compiler::Options { target: Some(target.to_owned()), cpu: self.cpu.clone() };
         let native = wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?;
         let pulley = match self.fallback_pulley {
@@ -313,11 +332,18 @@ impl Builder {
             let baked = match (native, pulley.transpose()) {
                 (Ok(native), Ok(pulley)) => (native, pulley),
                 (Err(e), _) | (_, Err(e)) => {
-                    errors.push(format!("wasmbake: {}: {e}", file.display()));
+                    errors.push(format!("wasmbake: {}: {}", file.display(), e.one_line()));
                     continue;
                 }
             };
             let (native, pulley) = baked;
+            if let (true, Some(problem)) = (self.strict_names, &native.name_problem) {
+                let message = problem.clone();
+                let e =
+                    wasmbake_compiler::Error::MalformedNames { file: file.display().to_string(), message };
+                errors.push(format!("wasmbake: {}", e.one_line()));
+                continue;
+            }
             let display = file.to_string_lossy();
             let (linked, object) = match self.link(&native, &name, target, out_dir) {
                 Ok(Some((linked, object))) => (Some(linked), Some(object)),
@@ -339,7 +365,8 @@ impl Builder {
                 embedding.expr()
             ));
             let cache_hit = native.cache_hit && pulley.as_ref().is_none_or(|p| p.cache_hit);
-            plugins.push(Plugin { name, file, cache_hit, pulley: pulley.is_some(), object });
+            let name_problem = native.name_problem.clone();
+            plugins.push(Plugin { name, file, cache_hit, name_problem, pulley: pulley.is_some(), object });
         }
         if !errors.is_empty() {
             return Err(Error(errors));
@@ -488,6 +515,97 @@ mod tests {
         assert_eq!(objects(builder().link_object(true)), [true]);
         let generated = std::fs::read_to_string(dir.join("out").join(OUT_FILE)).unwrap();
         assert!(generated.contains("#[link_name"), "a linked plugin is declared as an extern static");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Every kind of bad plugin in one folder: one line each, all of them in
+    /// one run, each naming its file; nothing written.
+    #[cfg(unix)]
+    #[test]
+    fn every_bad_plugin_of_a_folder_is_reported_in_one_run() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = temp("every-bad");
+        let plugins = dir.join("plugins");
+        let valid = wat::parse_str("(module (func (export \"f\") (result i32) i32.const 1))").unwrap();
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("body.wat", b"(module (func (result i32) i64.const 1))".to_vec()),
+            ("component.wat", b"(component)".to_vec()),
+            ("empty.wasm", Vec::new()),
+            ("feature.wat", b"(module (memory 1 (pagesize 1)))".to_vec()),
+            ("magic.wasm", b"\0asX\x01\0\0\0".to_vec()),
+            ("text.wat", b"(module (func i32.bogus))".to_vec()),
+            ("truncated.wasm", valid[..valid.len() - 4].to_vec()),
+            ("version.wasm", b"\0asm\x02\0\0\0".to_vec()),
+        ];
+        for (name, bytes) in &files {
+            std::fs::write(plugins.join(name), bytes).unwrap();
+        }
+        std::fs::create_dir(plugins.join("dir.wasm")).unwrap();
+        std::os::unix::fs::symlink("loop.wasm", plugins.join("loop.wasm")).unwrap();
+        let non_utf8 = plugins.join(std::ffi::OsStr::from_bytes(b"caf\xe9.wat"));
+        std::fs::write(&non_utf8, "(module)").unwrap();
+        std::fs::write(plugins.join("good.wat"), "(module)").unwrap();
+
+        let builder = Builder::new().dir("plugins").module("plugins/../plugins/nope.wasm");
+        let lines = builder.compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c")).unwrap_err().0;
+        let expect = [
+            ("plugins/body.wat", "invalid WebAssembly in plugins/body.wat at byte offset"),
+            ("plugins/caf\u{fffd}.wat", "the path is not valid UTF-8"),
+            ("plugins/component.wat", "is a WebAssembly component"),
+            ("plugins/dir.wasm", "Is a directory"),
+            ("plugins/empty.wasm", "is an empty file"),
+            (
+                "plugins/feature.wat",
+                "uses a WebAssembly feature that wasmbake's Wasmtime configuration does not enable",
+            ),
+            ("plugins/loop.wasm", "Too many levels of symbolic links"),
+            ("plugins/magic.wasm", "at byte offset 0x0: magic header not detected"),
+            ("plugins/text.wat", "invalid WebAssembly text"),
+            ("plugins/truncated.wasm", "unexpected end-of-file"),
+            ("plugins/version.wasm", "at byte offset 0x4: unknown binary version"),
+            ("plugins/../plugins/nope.wasm", "wasm file not found"),
+        ];
+        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
+        for (line, (file, message)) in lines.iter().zip(expect) {
+            assert!(line.starts_with(&format!("wasmbake: {file}: ")), "{line}");
+            assert!(line.contains(message), "{line} lacks {message:?}");
+            assert!(!line.contains('\n'), "one line each: {line}");
+        }
+        assert!(!dir.join("out").join(OUT_FILE).exists(), "no output after an error");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A malformed name section: a warning line and the readable names by
+    /// default, an error in strict mode.
+    #[test]
+    fn malformed_names_warn_or_fail_in_strict_mode() {
+        let dir = temp("names");
+        // Names for functions 0 and 9 of a two-function module: 9 is skipped.
+        std::fs::write(
+            dir.join("plugins/named.wat"),
+            r#"(module (func) (func) (@custom "name" (after code) "\01\07\02\00\01a\09\01z"))"#,
+        )
+        .unwrap();
+        let plugins = Builder::new()
+            .dir("plugins")
+            .compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c"))
+            .unwrap();
+        let problem = plugins[0].name_problem.as_deref().unwrap();
+        assert!(problem.contains("function index 9 is out of range"), "{problem}");
+        // The same from the cache.
+        let plugins = Builder::new()
+            .dir("plugins")
+            .compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c"))
+            .unwrap();
+        assert!(plugins[0].cache_hit && plugins[0].name_problem.as_deref() == Some(problem));
+
+        let strict = Builder::new().dir("plugins").strict_names(true);
+        let lines = strict.compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c")).unwrap_err().0;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("wasmbake: plugins/named.wat: malformed name section: function index 9")
+        );
+        assert!(lines[0].ends_with("(strict mode)"), "{}", lines[0]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

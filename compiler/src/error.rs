@@ -18,6 +18,24 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The file is empty.
+    Empty {
+        /// The file as written by the user.
+        file: String,
+    },
+    /// The path is not UTF-8 (the generated Rust code has to name it).
+    NonUtf8Path {
+        /// The path, as found.
+        path: PathBuf,
+    },
+    /// The `name` section is malformed and strict mode is on (otherwise the
+    /// readable names are kept and the problem is reported as a warning).
+    MalformedNames {
+        /// The file as written by the user.
+        file: String,
+        /// What is wrong (see `NameTable::read`).
+        message: String,
+    },
     /// The text format did not parse (the message carries line and column).
     InvalidWat {
         /// `wat`'s message, with the file, line and column.
@@ -78,6 +96,13 @@ impl fmt::Display for Error {
             Error::Unreadable { resolved, source } => {
                 write!(f, "cannot read {}: {source}", resolved.display())
             }
+            Error::Empty { file } => write!(f, "{file} is an empty file, not a WebAssembly module"),
+            Error::NonUtf8Path { path } => write!(
+                f,
+                "{}: the path is not valid UTF-8 (the generated Rust code has to name the file): rename it",
+                path.display()
+            ),
+            Error::MalformedNames { file, message } => write!(f, "{file}: {message} (strict mode)"),
             Error::InvalidWat { message } => write!(f, "invalid WebAssembly text: {message}"),
             Error::InvalidWasm { file, message, offset } => {
                 write!(f, "invalid WebAssembly in {file} at byte offset {offset:#x}: {message}")
@@ -101,6 +126,24 @@ impl fmt::Display for Error {
                 write!(f, "wasmbake artifact cache at {}: {source}", path.display())
             }
             Error::Target(message) => f.write_str(message),
+        }
+    }
+}
+
+impl Error {
+    /// The message on one line, for the build helper (`Display` keeps the
+    /// text format's source excerpt, which the macro shows under the path).
+    pub fn one_line(&self) -> String {
+        match self {
+            Error::InvalidWat { message } => {
+                let mut lines = message.lines();
+                let first = lines.next().unwrap_or_default();
+                match lines.find_map(|l| l.trim().strip_prefix("--> ")) {
+                    Some(at) => format!("invalid WebAssembly text at {at}: {first}"),
+                    None => format!("invalid WebAssembly text: {first}"),
+                }
+            }
+            other => crate::one_line(&other.to_string()),
         }
     }
 }

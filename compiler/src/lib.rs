@@ -13,12 +13,12 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod error;
 pub mod names;
 mod object_file;
 
 use std::hash::Hash;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use siphasher::sip128::{Hasher128, SipHasher13};
@@ -27,7 +27,7 @@ use wasmparser::WasmFeatures;
 use wasmtime::{Config, Engine};
 
 pub use error::Error;
-pub use names::NameTable;
+pub use names::{NameTable, ReadNames};
 pub use object_file::link_object;
 
 /// Version of what [`bake`] writes; part of every cache key.
@@ -156,6 +156,10 @@ pub struct Baked {
     /// `.rodata.wasm` section, page-aligned): what Wasmtime makes each
     /// memory's copy-on-write image of. `None` when the module has none.
     pub data_image: Option<std::ops::Range<u64>>,
+    /// What was wrong with the module's `name` section, on one line (see
+    /// [`NameTable::read`]): the readable names are in the table, and the
+    /// caller reports this (or, in strict mode, fails).
+    pub name_problem: Option<String>,
 }
 
 /// Bakes `source` (absolute path; `file` is how to call it in messages) into
@@ -195,34 +199,46 @@ impl Compiler {
     }
 
     fn bake_bytes(&self, source: &Path, bytes: &[u8], file: &str, cache: &Path) -> Result<Baked, Error> {
+        // The generated code names the source file (`include_bytes!`), and
+        // Rust string literals are UTF-8.
+        if source.to_str().is_none() {
+            return Err(Error::NonUtf8Path { path: source.to_owned() });
+        }
         let mut hasher = self.key;
         bytes.hash(&mut hasher);
         let key = format!("{:032x}", hasher.finish128().as_u128());
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
-        let artifact = cache.join(format!("{stem}-{key}.cwasm"));
-        let names = cache.join(format!("{stem}-{key}.names"));
-        let mut baked =
-            Baked { source: source.to_owned(), artifact, names, cache_hit: true, data_image: None };
-        if baked.artifact.is_file() && baked.names.is_file() {
-            // Only the headers are read.
-            let file = std::fs::File::open(&baked.artifact)
-                .map_err(|e| Error::Cache { path: baked.artifact.clone(), source: e })?;
-            baked.data_image = data_image(&object::ReadCache::new(file));
-            return Ok(baked);
+        let entry = cache::Entry::new(cache, stem, key);
+        let baked = |meta: cache::Meta, cache_hit| Baked {
+            source: source.to_owned(),
+            artifact: entry.artifact.clone(),
+            names: entry.names.clone(),
+            cache_hit,
+            data_image: meta.data_image,
+            name_problem: meta.name_problem,
+        };
+        if let Some(meta) = entry.verified() {
+            return Ok(baked(meta, true));
         }
 
         let wasm = to_binary(bytes, file)?;
         validate(&wasm, file)?;
-        let table = NameTable::from_module(&wasm).encode()?;
+        let read = NameTable::read(&wasm);
+        let table = read.table.encode()?;
         let stripped = strip_name_section(&wasm);
         let compiled = self.engine.precompile_module(&stripped).map_err(|e| compile_error(e, file))?;
-
-        write_atomic(cache, &baked.names, &table)?;
-        write_atomic(cache, &baked.artifact, &compiled)?;
-        baked.cache_hit = false;
-        baked.data_image = data_image(compiled.as_slice());
-        Ok(baked)
+        let meta = cache::Meta { data_image: data_image(compiled.as_slice()), name_problem: read.summary() };
+        entry.write(cache, &compiled, &table, &meta)?;
+        Ok(baked(meta, false))
     }
+}
+
+/// `message` on one line, its whitespace runs single spaces: wasmparser
+/// prints some values over several indented lines (a bad magic number) or
+/// padded (a version), and every error is one line, both in the build
+/// helper's output and on the macro's path literal.
+pub(crate) fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ").replace("[ ", "[").replace(", ]", "]")
 }
 
 /// The byte range of an artifact's `.rodata.wasm` section: the data
@@ -385,8 +401,14 @@ fn read(source: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// Binary modules are used as they are; anything else is parsed as text.
+/// A file that starts with a NUL byte, or is not UTF-8, is taken for a
+/// binary (so a wrong magic number or version is reported by the validator,
+/// with its offset, not as text that does not parse).
 fn to_binary(bytes: &[u8], file: &str) -> Result<Vec<u8>, Error> {
-    if bytes.starts_with(b"\0asm") {
+    if bytes.is_empty() {
+        return Err(Error::Empty { file: file.to_owned() });
+    }
+    if bytes[0] == 0 || std::str::from_utf8(bytes).is_err() && !bytes.starts_with(b"(") {
         return Ok(bytes.to_vec());
     }
     let text = std::str::from_utf8(bytes).map_err(|e| Error::InvalidWasm {
@@ -409,7 +431,7 @@ pub fn validate(wasm: &[u8], file: &str) -> Result<(), Error> {
     let mut validator = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
     validator.validate_all(wasm).map_err(|e| Error::InvalidWasm {
         file: file.to_owned(),
-        message: e.message().to_owned(),
+        message: one_line(e.message()),
         offset: e.offset(),
     })?;
     Ok(())
@@ -421,10 +443,10 @@ fn compile_error(error: wasmtime::Error, file: &str) -> Error {
     match error.downcast_ref::<wasmparser::BinaryReaderError>() {
         Some(e) => Error::UnsupportedFeature {
             file: file.to_owned(),
-            message: e.message().to_owned(),
+            message: one_line(e.message()),
             offset: Some(e.offset()),
         },
-        None => Error::Compile { file: file.to_owned(), message: format!("{error:#}") },
+        None => Error::Compile { file: file.to_owned(), message: one_line(&format!("{error:#}")) },
     }
 }
 
@@ -463,21 +485,6 @@ fn name_section_ranges(wasm: &[u8]) -> wasmparser::Result<Vec<std::ops::Range<us
         }
     }
     Ok(ranges)
-}
-
-fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    fn cache_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-        move |source| Error::Cache { path: path.to_owned(), source }
-    }
-    std::fs::create_dir_all(dir).map_err(cache_err(dir))?;
-    let nonce =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let tmp = path.with_extension(format!("tmp-{}-{nonce}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp).map_err(cache_err(&tmp))?;
-    file.write_all(bytes).map_err(cache_err(&tmp))?;
-    drop(file);
-    // Rename is atomic: a concurrent build sees the old state or the whole file.
-    std::fs::rename(&tmp, path).map_err(cache_err(path))
 }
 
 #[cfg(test)]
@@ -536,9 +543,180 @@ mod tests {
         for b in &baked {
             assert_eq!(std::fs::read(&b.artifact).unwrap(), artifact);
         }
-        // Only the two final files remain: no temporary file is left behind.
-        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+        // Only the three final files remain: no temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 3);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Damage to a cache entry is never embedded: each kind of damage is a
+    /// miss, the entry is compiled again, and the result is what a clean
+    /// cache gives.
+    #[test]
+    fn a_damaged_cache_entry_is_rebuilt_never_used() {
+        let dir = temp_dir("damage");
+        let cache = dir.join("cache");
+        let (a, b) = (dir.join("a.wat"), dir.join("b.wat"));
+        std::fs::write(&a, PLUGIN).unwrap();
+        std::fs::write(&b, PLUGIN.replace("42", "7").replace("$p", "$q")).unwrap();
+        let bake_a = || bake(&a, "a.wat", &Options::default(), &cache).unwrap();
+        let clean = bake_a();
+        let (artifact, names) =
+            (std::fs::read(&clean.artifact).unwrap(), std::fs::read(&clean.names).unwrap());
+        let other = bake(&b, "b.wat", &Options::default(), &cache).unwrap();
+        assert!(bake_a().cache_hit, "an intact entry is a hit");
+
+        type Damage = Box<dyn Fn()>;
+        let (ca, cn, oa, on) =
+            (clean.artifact.clone(), clean.names.clone(), other.artifact.clone(), other.names.clone());
+        let meta = clean.artifact.with_extension("meta");
+        let damages: Vec<(&str, Damage)> = vec![
+            (
+                "a flipped byte in the artifact",
+                Box::new({
+                    let p = ca.clone();
+                    move || flip(&p, 300)
+                }),
+            ),
+            (
+                "a flipped byte in the name table",
+                Box::new({
+                    let p = cn.clone();
+                    move || flip(&p, 20)
+                }),
+            ),
+            (
+                "a truncated artifact",
+                Box::new({
+                    let p = ca.clone();
+                    move || truncate(&p)
+                }),
+            ),
+            (
+                "a truncated name table",
+                Box::new({
+                    let p = cn.clone();
+                    move || truncate(&p)
+                }),
+            ),
+            (
+                "another plugin's artifact",
+                Box::new({
+                    let (p, q) = (ca.clone(), oa.clone());
+                    move || {
+                        std::fs::copy(&q, &p).unwrap();
+                    }
+                }),
+            ),
+            (
+                "another plugin's name table",
+                Box::new({
+                    let (p, q) = (cn.clone(), on.clone());
+                    move || {
+                        std::fs::copy(&q, &p).unwrap();
+                    }
+                }),
+            ),
+            (
+                "a deleted artifact",
+                Box::new({
+                    let p = ca.clone();
+                    move || std::fs::remove_file(&p).unwrap()
+                }),
+            ),
+            (
+                "a deleted name table",
+                Box::new({
+                    let p = cn.clone();
+                    move || std::fs::remove_file(&p).unwrap()
+                }),
+            ),
+            (
+                "a deleted .meta file",
+                Box::new({
+                    let p = meta.clone();
+                    move || std::fs::remove_file(&p).unwrap()
+                }),
+            ),
+            (
+                "a corrupted .meta file",
+                Box::new({
+                    let p = meta.clone();
+                    move || flip(&p, 40)
+                }),
+            ),
+        ];
+        for (what, damage) in damages {
+            damage();
+            let again = bake_a();
+            assert!(!again.cache_hit, "{what}: the damaged entry was taken as a hit");
+            assert!(
+                std::fs::read(&again.artifact).unwrap() == artifact,
+                "{what}: the rebuilt artifact differs"
+            );
+            assert_eq!(std::fs::read(&again.names).unwrap(), names, "{what}: the rebuilt name table differs");
+            assert!(bake_a().cache_hit, "{what}: the rebuilt entry is a hit again");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Two processes (two builds of different crates, say) baking into one
+    /// cache at once, plugins of their own and shared ones, from an empty
+    /// cache each round: both succeed, and every entry they leave verifies.
+    #[test]
+    fn two_processes_share_one_cache() {
+        if let Ok(role) = std::env::var("WASMBAKE_CACHE_CHILD") {
+            let (dir, who) = role.split_once(',').unwrap();
+            let dir = Path::new(dir);
+            for name in ["shared-1", "shared-2", who] {
+                let source = dir.join(format!("{name}.wat"));
+                bake(&source, name, &Options::default(), &dir.join("cache")).unwrap();
+            }
+            return;
+        }
+        let dir = temp_dir("processes");
+        for (i, name) in ["shared-1", "shared-2", "only-a", "only-b"].iter().enumerate() {
+            std::fs::write(dir.join(format!("{name}.wat")), PLUGIN.replace("42", &i.to_string())).unwrap();
+        }
+        let exe = std::env::current_exe().unwrap();
+        for round in 0..3 {
+            let _ = std::fs::remove_dir_all(dir.join("cache"));
+            let children: Vec<_> = ["only-a", "only-b"]
+                .iter()
+                .map(|who| {
+                    std::process::Command::new(&exe)
+                        .args(["--exact", "tests::two_processes_share_one_cache", "--test-threads=1"])
+                        .env("WASMBAKE_CACHE_CHILD", format!("{},{who}", dir.display()))
+                        .stdout(std::process::Stdio::null())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            for child in children {
+                let out = child.wait_with_output().unwrap();
+                assert!(out.status.success(), "round {round}: a baking process failed");
+            }
+            for name in ["shared-1", "shared-2", "only-a", "only-b"] {
+                let again =
+                    bake(&dir.join(format!("{name}.wat")), name, &Options::default(), &dir.join("cache"))
+                        .unwrap();
+                assert!(again.cache_hit, "round {round}: {name} is not a verified entry");
+            }
+            let files = std::fs::read_dir(dir.join("cache")).unwrap().count();
+            assert_eq!(files, 12, "round {round}: three files per plugin, no temporary file left");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn flip(path: &Path, at: usize) {
+        let mut bytes = std::fs::read(path).unwrap();
+        let at = at.min(bytes.len() - 1);
+        bytes[at] ^= 0x40;
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn truncate(path: &Path) {
+        let bytes = std::fs::read(path).unwrap();
+        std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
     }
 
     #[test]

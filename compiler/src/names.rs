@@ -52,7 +52,8 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 
 use wasmbake_runtime::names::{
-    DISP_LEN, ENTRY_LEN, HEADER_LEN, MAGIC, NO_MODULE_NAME, SLOT_LEN, fastmod_constant, name_hashes,
+    DISP_LEN, ENTRY_LEN, HEADER_LEN, MAGIC, NO_MODULE_NAME, RECORD_PREFIX_LEN, SLOT_LEN, fastmod_constant,
+    name_hashes,
 };
 
 use crate::Error;
@@ -67,30 +68,67 @@ pub struct NameTable {
     pub functions: BTreeMap<u32, String>,
 }
 
+/// A module's name table, and what was wrong with its `name` section.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadNames {
+    /// The names that could be read (see [`NameTable::read`]).
+    pub table: NameTable,
+    /// What was wrong, one item per problem: a custom section never makes a
+    /// module invalid, so these are reported, not errors (unless strict).
+    pub problems: Vec<String>,
+}
+
+impl ReadNames {
+    /// One line for a user: the first problem, and how many more there are.
+    pub fn summary(&self) -> Option<String> {
+        let first = self.problems.first()?;
+        Some(match self.problems.len() {
+            1 => format!("malformed name section: {first}"),
+            n => format!("malformed name section: {first} (and {} more problems)", n - 1),
+        })
+    }
+}
+
 impl NameTable {
-    /// Reads the `name` custom section of a core module, if any. A malformed
-    /// name section is read up to its first error, the way Wasmtime does.
-    pub fn from_module(wasm: &[u8]) -> NameTable {
-        let mut table = NameTable::default();
+    /// Reads the `name` custom section of a core module, if any, keeping
+    /// every function name that can be read, by Wasmtime's own rules
+    /// (`wasmtime-environ`, `ModuleEnvironment::name_section`): a name for a
+    /// function index beyond the module's functions is skipped; of several
+    /// names for one index the last wins; on a parse error, everything read
+    /// before it is kept and the rest of the section is ignored. One
+    /// addition: a subsection that claims more bytes than the section has is
+    /// read as far as its bytes go (Wasmtime drops it whole). Names out of
+    /// order, duplicate indices and out-of-range indices are kept or skipped
+    /// as above and reported as problems.
+    pub fn read(wasm: &[u8]) -> ReadNames {
+        let mut out = ReadNames::default();
+        let mut functions: u64 = 0;
         for payload in wasmparser::Parser::new(0).parse_all(wasm) {
             let Ok(payload) = payload else { break };
-            let wasmparser::Payload::CustomSection(section) = payload else { continue };
-            let wasmparser::KnownCustom::Name(reader) = section.as_known() else { continue };
-            for subsection in reader {
-                match subsection {
-                    Ok(wasmparser::Name::Module { name, .. }) => table.module = Some(name.to_owned()),
-                    Ok(wasmparser::Name::Function(map)) => {
-                        for naming in map {
-                            let Ok(naming) = naming else { break };
-                            table.functions.insert(naming.index, naming.name.to_owned());
+            match payload {
+                wasmparser::Payload::ImportSection(imports) => {
+                    for import in imports.into_imports().flatten() {
+                        if matches!(
+                            import.ty,
+                            wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
+                        ) {
+                            functions += 1;
                         }
                     }
-                    Ok(_) => {}
-                    Err(_) => break,
                 }
+                wasmparser::Payload::FunctionSection(section) => functions += u64::from(section.count()),
+                wasmparser::Payload::CustomSection(section) if section.name() == "name" => {
+                    read_name_section(section.data(), section.data_offset(), functions, &mut out);
+                }
+                _ => {}
             }
         }
-        table
+        out
+    }
+
+    /// The names [`NameTable::read`] keeps, without the problems.
+    pub fn from_module(wasm: &[u8]) -> NameTable {
+        NameTable::read(wasm).table
     }
 
     /// Encodes the table in the layout documented at the top of this module.
@@ -103,11 +141,14 @@ impl NameTable {
         let too_big = |what: &str| Error::TooLarge(format!("the name table's {what} exceeds u32"));
         let count = |n: usize, what: &str| u32::try_from(n).map_err(|_| too_big(what));
 
+        // Every record's offset and length, checked before anything is
+        // written: the module name's first, then the functions' in order.
+        let names = self.module.iter().chain(self.functions.values());
+        let mut offsets = record_offsets(names.map(String::len))?.into_iter();
         let mut records = Vec::new();
         // Appends a record; returns its offset and the name's length.
         let mut push = |func: u32, name: &str| -> Result<(u32, u32), Error> {
-            let offset = count(records.len(), "record area")?;
-            let len = count(name.len(), "name length")?;
+            let (offset, len) = offsets.next().expect("one offset per record");
             records.extend_from_slice(&func.to_le_bytes());
             records.extend_from_slice(&len.to_le_bytes());
             records.extend_from_slice(name.as_bytes());
@@ -179,6 +220,101 @@ impl NameTable {
         out.extend_from_slice(&records);
         Ok(out)
     }
+}
+
+/// The (offset, length) of each record of names of these byte lengths, in
+/// order: fails when a length or the record area (to the end of the last
+/// record) does not fit the format's 32-bit fields.
+fn record_offsets(lengths: impl Iterator<Item = usize>) -> Result<Vec<(u32, u32)>, Error> {
+    let too_big = |what: &str| Error::TooLarge(format!("the name table's {what} exceeds u32"));
+    let mut at: u64 = 0;
+    let mut out = Vec::new();
+    for len in lengths {
+        let len32 = u32::try_from(len).map_err(|_| too_big("name length"))?;
+        let offset = u32::try_from(at).map_err(|_| too_big("record area"))?;
+        at += RECORD_PREFIX_LEN as u64 + u64::from(len32);
+        out.push((offset, len32));
+    }
+    u32::try_from(at).map_err(|_| too_big("record area"))?;
+    Ok(out)
+}
+
+/// Reads one `name` section's `data` (at `offset` in the module) into `out`:
+/// subsection by subsection, stopping at the first parse error.
+fn read_name_section(data: &[u8], offset: usize, functions: u64, out: &mut ReadNames) {
+    use wasmparser::BinaryReader;
+    let problem = |out: &mut ReadNames, e: wasmparser::BinaryReaderError| {
+        out.problems.push(format!("{} at byte offset {:#x}", e.message(), e.offset()));
+    };
+    let mut reader = BinaryReader::new(data, offset);
+    while !reader.eof() {
+        let at = reader.original_position();
+        let (id, size) = match (reader.read_u8(), reader.read_var_u32()) {
+            (Ok(id), Ok(size)) => (id, size as usize),
+            (Err(e), _) | (_, Err(e)) => return problem(out, e),
+        };
+        let (start, available) = (reader.original_position(), reader.bytes_remaining());
+        // A subsection longer than the section: read what there is, then stop.
+        let truncated = size > available;
+        if truncated {
+            out.problems.push(format!(
+                "subsection {id} at byte offset {at:#x} claims {size} bytes but only {available} remain"
+            ));
+        }
+        let body = match reader.read_bytes(size.min(available)) {
+            Ok(body) => BinaryReader::new(body, start),
+            Err(e) => return problem(out, e),
+        };
+        let read = match id {
+            0 => read_module_name(body, out),
+            1 => read_function_names(body, functions, out),
+            // Local, label and other kinds of names: not used.
+            _ => Ok(()),
+        };
+        if let Err(e) = read {
+            return problem(out, e);
+        }
+        if truncated {
+            return;
+        }
+    }
+}
+
+fn read_module_name(mut body: wasmparser::BinaryReader<'_>, out: &mut ReadNames) -> wasmparser::Result<()> {
+    out.table.module = Some(body.read_string()?.to_owned());
+    Ok(())
+}
+
+/// The function names of one subsection, by Wasmtime's rules (see
+/// [`NameTable::read`]); the names before an error are kept.
+fn read_function_names(
+    body: wasmparser::BinaryReader<'_>,
+    functions: u64,
+    out: &mut ReadNames,
+) -> wasmparser::Result<()> {
+    let mut previous: Option<u32> = None;
+    for naming in wasmparser::NameMap::new(body)? {
+        let naming = naming?;
+        if u64::from(naming.index) >= functions {
+            out.problems.push(format!(
+                "function index {} is out of range (the module has {functions} functions): skipped",
+                naming.index
+            ));
+            continue;
+        }
+        match previous {
+            Some(p) if p == naming.index => {
+                out.problems.push(format!("function {p} is named twice: the last name is kept"));
+            }
+            Some(p) if p > naming.index => out
+                .problems
+                .push(format!("function names are out of order (function {} after {p}): kept", naming.index)),
+            _ => {}
+        }
+        previous = Some(naming.index);
+        out.table.functions.insert(naming.index, naming.name.to_owned());
+    }
+    Ok(())
 }
 
 /// [`name_hashes`] as the `phf_shared::Hashes` that `phf_generator` works
@@ -326,6 +462,128 @@ mod tests {
             let found = [names.index_of("alpha"), names.index_of("beta")];
             assert_eq!(found.iter().filter(|f| f.is_none()).count(), 1, "slot {slot}: {found:?}");
         }
+    }
+
+    // Malformed `name` sections: the module stays valid and embeddable, the
+    // readable names are kept by Wasmtime's rules, and the problem is named.
+
+    fn leb(mut n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            out.push(if n == 0 { byte } else { byte | 0x80 });
+            if n == 0 {
+                return out;
+            }
+        }
+    }
+
+    fn subsection(id: u8, body: &[u8]) -> Vec<u8> {
+        [vec![id], leb(body.len() as u64), body.to_vec()].concat()
+    }
+
+    fn function_names(names: &[(u32, &[u8])]) -> Vec<u8> {
+        let mut body = leb(names.len() as u64);
+        for (index, name) in names {
+            body.extend(leb(u64::from(*index)));
+            body.extend(leb(name.len() as u64));
+            body.extend_from_slice(name);
+        }
+        body
+    }
+
+    /// A module of three functions (no names of its own) whose `name`
+    /// section holds `body`.
+    fn with_name_section(body: &[u8]) -> Vec<u8> {
+        let mut wasm = wat::parse_str("(module (func) (func) (func))").unwrap();
+        let mut section = leb(4);
+        section.extend_from_slice(b"name");
+        section.extend_from_slice(body);
+        wasm.push(0);
+        wasm.extend(leb(section.len() as u64));
+        wasm.extend(section);
+        crate::validate(&wasm, "m.wasm").expect("a custom section never makes a module invalid");
+        wasm
+    }
+
+    fn read(body: &[u8]) -> ReadNames {
+        NameTable::read(&with_name_section(body))
+    }
+
+    fn names(read: &ReadNames) -> Vec<(u32, &str)> {
+        read.table.functions.iter().map(|(&i, n)| (i, n.as_str())).collect()
+    }
+
+    #[test]
+    fn a_bad_leb_keeps_what_came_before() {
+        let module = subsection(0, &[vec![1], b"m".to_vec()].concat());
+        let bad = [1, 6, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80];
+        let r = read(&[module, bad.to_vec()].concat());
+        assert_eq!(r.table.module.as_deref(), Some("m"));
+        assert!(r.table.functions.is_empty());
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(r.summary().unwrap().starts_with("malformed name section: "), "{:?}", r.summary());
+    }
+
+    #[test]
+    fn a_subsection_longer_than_the_section_keeps_the_names_before_the_damage() {
+        let body = function_names(&[(0, b"first"), (1, b"second"), (2, b"third")]);
+        // Cut the section in the middle of the third name, but keep the
+        // subsection's declared size: it claims more bytes than remain.
+        let mut sub = subsection(1, &body);
+        sub.truncate(sub.len() - 3);
+        let r = read(&sub);
+        assert_eq!(names(&r), [(0, "first"), (1, "second")]);
+        assert!(r.problems[0].contains("claims"), "{:?}", r.problems);
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_ends_the_reading() {
+        let r = read(&subsection(1, &function_names(&[(0, b"ok"), (1, b"\xff\xfe"), (2, b"lost")])));
+        assert_eq!(names(&r), [(0, "ok")]);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    }
+
+    #[test]
+    fn an_index_beyond_the_functions_is_skipped() {
+        let r = read(&subsection(1, &function_names(&[(0, b"a"), (7, b"ghost"), (2, b"c")])));
+        assert_eq!(names(&r), [(0, "a"), (2, "c")]);
+        assert!(r.problems[0].contains("function index 7 is out of range (the module has 3 functions)"));
+    }
+
+    #[test]
+    fn names_out_of_order_and_duplicates_are_kept_last_one_winning() {
+        let r = read(&subsection(1, &function_names(&[(2, b"c"), (0, b"a"), (0, b"a2")])));
+        assert_eq!(names(&r), [(0, "a2"), (2, "c")]);
+        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+        assert!(r.problems[0].contains("out of order"));
+        assert!(r.problems[1].contains("named twice"));
+        assert!(r.summary().unwrap().ends_with("(and 1 more problems)"), "{:?}", r.summary());
+    }
+
+    #[test]
+    fn well_formed_sections_are_not_problems() {
+        // An empty name, a module name only, local and label names.
+        let empty = read(&subsection(1, &function_names(&[(0, b""), (1, b"b")])));
+        assert_eq!((names(&empty), empty.problems.len()), (vec![(0, ""), (1, "b")], 0));
+        let module_only = read(&subsection(0, &[vec![3], b"mod".to_vec()].concat()));
+        assert_eq!(module_only.table, table(Some("mod"), &[]));
+        assert!(module_only.problems.is_empty());
+        let locals = subsection(2, &[vec![1, 0, 1, 0, 1], b"x".to_vec()].concat());
+        let labels = subsection(3, &[vec![1, 0, 1, 0, 1], b"l".to_vec()].concat());
+        let all = read(&[subsection(1, &function_names(&[(1, b"f")])), locals, labels].concat());
+        assert_eq!((names(&all), all.problems.len()), (vec![(1, "f")], 0), "{:?}", all.problems);
+    }
+
+    #[test]
+    fn the_writer_refuses_what_its_32_bit_offsets_cannot_hold() {
+        // Four names of 1 GiB each do not fit a 32-bit record area; the
+        // check is on lengths, so the test needs no such memory.
+        assert!(matches!(record_offsets([1 << 30; 4].into_iter()), Err(Error::TooLarge(_))));
+        let offsets = record_offsets([3, 0, 5].into_iter()).unwrap();
+        assert_eq!(offsets, [(0, 3), (11, 0), (19, 5)]);
+        assert!(matches!(record_offsets([u32::MAX as usize + 1].into_iter()), Err(Error::TooLarge(_))));
     }
 
     proptest! {

@@ -7,28 +7,38 @@ use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
-/// `"path/to/plugin.wasm"` optionally followed by `, crate = path::to::wasmbake`.
+/// `"path/to/plugin.wasm"` optionally followed by options, comma-separated:
+/// `crate = path::to::wasmbake`, `strict_names`.
 pub struct Input {
     pub path: LitStr,
     pub krate: syn::Path,
+    /// A malformed `name` section is an error instead of a warning.
+    pub strict_names: bool,
 }
+
+const USAGE: &str =
+    "expected `include_module!(\"path.wasm\")`, optionally followed by `, crate = path` and `, strict_names`";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let path: LitStr = input.parse()?;
-        let mut krate = syn::parse_quote!(::wasmbake);
-        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            input.parse::<Token![crate]>()?;
-            input.parse::<Token![=]>()?;
-            krate = input.parse()?;
-            input.parse::<Option<Token![,]>>()?;
+        let mut parsed = Input { path, krate: syn::parse_quote!(::wasmbake), strict_names: false };
+        while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            if input.parse::<Option<Token![crate]>>()?.is_some() {
+                input.parse::<Token![=]>()?;
+                parsed.krate = input.parse()?;
+            } else {
+                let option: syn::Ident = input.parse().map_err(|e| syn::Error::new(e.span(), USAGE))?;
+                match option.to_string().as_str() {
+                    "strict_names" => parsed.strict_names = true,
+                    _ => return Err(syn::Error::new(option.span(), USAGE)),
+                }
+            }
         }
         if !input.is_empty() {
-            return Err(input.error(
-                "expected `include_module!(\"path.wasm\")` or `include_module!(\"path.wasm\", crate = path)`",
-            ));
+            return Err(input.error(USAGE));
         }
-        Ok(Input { path, krate })
+        Ok(parsed)
     }
 }
 
@@ -57,9 +67,35 @@ pub fn expand(
     let baked = wasmbake_compiler::bake(&source, &file, options, cache)
         .map_err(|e| syn::Error::new(input.path.span(), e))?;
 
+    if let (true, Some(problem)) = (input.strict_names, &baked.name_problem) {
+        let error = wasmbake_compiler::Error::MalformedNames { file: file.clone(), message: problem.clone() };
+        return Err(syn::Error::new(input.path.span(), error));
+    }
     let krate = &input.krate;
     let expr = wasmbake_compiler::embed_expr(&baked, &file, &quote!(#krate).to_string());
-    expr.parse().map_err(|e| syn::Error::new(input.path.span(), format!("wasmbake internal error: {e}")))
+    let expr: TokenStream = expr
+        .parse()
+        .map_err(|e| syn::Error::new(input.path.span(), format!("wasmbake internal error: {e}")))?;
+    Ok(match &baked.name_problem {
+        None => expr,
+        Some(problem) => with_warning(expr, &format!("wasmbake: {file}: {problem}"), input.path.span()),
+    })
+}
+
+/// `expr` in a block that also uses a deprecated constant whose note is
+/// `message`: stable Rust's way for a macro to raise a warning that does not
+/// fail the build (shown as "use of deprecated constant …: <message>",
+/// pointing at `span`).
+fn with_warning(expr: TokenStream, message: &str, span: proc_macro2::Span) -> TokenStream {
+    let warning = quote::quote_spanned!(span=> malformed_name_section);
+    quote! {{
+        #[deprecated(note = #message)]
+        #[allow(non_upper_case_globals)]
+        const malformed_name_section: () = ();
+        #[allow(clippy::let_unit_value)]
+        let _ = #warning;
+        #expr
+    }}
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-// A directory cannot be read as a file.
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures");
+// A file that cannot be read (a symbolic link to itself).
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/loop.wasm");
 
 fn main() {}
