@@ -255,7 +255,7 @@ impl Builder {
             let mut archive = cc::Build::new();
             archive.objects(&objects).target(&target).cargo_metadata(false).cargo_warnings(false);
             archive
-                .try_compile(&self.library_name(&out_dir))
+                .try_compile(&self.library_name(&target))
                 .map_err(|e| Error(vec![format!("wasmbake: cannot archive link objects: {e}")]))?;
             println!("cargo::rustc-link-search=native={}", out_dir.display());
         }
@@ -263,12 +263,15 @@ impl Builder {
     }
 
     /// The static library's name, also the prefix of its symbols:
-    /// `wasmbake_<crate>_<hash>`, unique to this crate's build and output
-    /// file, so two crates, or two sets in one crate, never collide.
-    fn library_name(&self, out_dir: &Path) -> String {
+    /// `wasmbake_<crate>_<hash>`, the hash of the crate's name and version,
+    /// the output file and the target: unique to this crate and set, so two
+    /// crates, or two sets in one crate, never collide; and the same wherever
+    /// the crate is built (no path goes in, so builds are reproducible).
+    fn library_name(&self, target: &str) -> String {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::hash::DefaultHasher::new();
-        (out_dir, &self.out_file).hash(&mut hasher);
+        let var = |name| std::env::var(name).unwrap_or_default();
+        (var("CARGO_PKG_NAME"), var("CARGO_PKG_VERSION"), &self.out_file, target).hash(&mut hasher);
         let krate: String = std::env::var("CARGO_PKG_NAME")
             .unwrap_or_default()
             .chars()
@@ -390,7 +393,7 @@ impl Builder {
         if !self.link_object.unwrap_or(len >= self.link_object_threshold) {
             return Ok(None);
         }
-        let library = self.library_name(out_dir);
+        let library = self.library_name(target);
         let symbol = format!("{library}_{name}");
         let artifact = std::fs::read(&baked.artifact).map_err(|e| e.to_string())?;
         let object = wasmbake_compiler::link_object(target, &symbol, &artifact).map_err(|e| e.to_string())?;

@@ -707,6 +707,34 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// The same plugin baked from two directories at different absolute
+    /// paths into two caches: artifact, name table and cache entry are
+    /// bit-identical (nothing of the paths or the moment goes in), for a
+    /// module big enough to be compiled in parallel.
+    #[test]
+    fn baking_is_reproducible_across_directories() {
+        let dir = temp_dir("reproducible");
+        let functions: String =
+            (0..300).map(|i| format!("(func $f{i} (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.add)\n")).collect();
+        let wat = format!("(module $m (memory 1) (data (i32.const 8) \"data\")\n{functions})");
+        let baked: Vec<Baked> = ["one/deeper/place", "two"]
+            .iter()
+            .map(|place| {
+                let home = dir.join(place);
+                std::fs::create_dir_all(&home).unwrap();
+                std::fs::write(home.join("p.wat"), &wat).unwrap();
+                bake(&home.join("p.wat"), "p.wat", &Options::default(), &home.join("cache")).unwrap()
+            })
+            .collect();
+        let read = |p: &Path| std::fs::read(p).unwrap();
+        assert!(read(&baked[0].artifact) == read(&baked[1].artifact), "artifacts differ");
+        assert_eq!(read(&baked[0].names), read(&baked[1].names), "name tables differ");
+        let meta = |b: &Baked| read(&b.artifact.with_extension("meta"));
+        assert_eq!(meta(&baked[0]), meta(&baked[1]), "cache entries differ");
+        assert_eq!(baked[0].artifact.file_name(), baked[1].artifact.file_name(), "cache keys differ");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     fn flip(path: &Path, at: usize) {
         let mut bytes = std::fs::read(path).unwrap();
         let at = at.min(bytes.len() - 1);
