@@ -198,7 +198,10 @@ impl Compiler {
         self.bake_bytes(source, &read(source)?, file, cache)
     }
 
-    fn bake_bytes(&self, source: &Path, bytes: &[u8], file: &str, cache: &Path) -> Result<Baked, Error> {
+    /// [`Compiler::bake`] of `bytes` already read from `source` (which
+    /// names the cache entry and [`Baked::source`]; `file` names the module
+    /// in errors).
+    pub fn bake_bytes(&self, source: &Path, bytes: &[u8], file: &str, cache: &Path) -> Result<Baked, Error> {
         // The generated code names the source file (`include_bytes!`), and
         // Rust string literals are UTF-8.
         if source.to_str().is_none() {
@@ -221,7 +224,7 @@ impl Compiler {
             return Ok(baked(meta, true));
         }
 
-        let wasm = to_binary(bytes, file)?;
+        let wasm = module_bytes(bytes, file)?;
         validate(&wasm, file)?;
         let read = NameTable::read(&wasm);
         let table = read.table.encode()?;
@@ -400,11 +403,12 @@ fn read(source: &Path) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// Binary modules are used as they are; anything else is parsed as text.
-/// A file that starts with a NUL byte, or is not UTF-8, is taken for a
+/// A module's binary form from a file's `bytes` (`file` names it in
+/// errors): binary modules are used as they are; anything else is parsed as
+/// text. A file that starts with a NUL byte, or is not UTF-8, is taken for a
 /// binary (so a wrong magic number or version is reported by the validator,
 /// with its offset, not as text that does not parse).
-fn to_binary(bytes: &[u8], file: &str) -> Result<Vec<u8>, Error> {
+pub fn module_bytes(bytes: &[u8], file: &str) -> Result<Vec<u8>, Error> {
     if bytes.is_empty() {
         return Err(Error::Empty { file: file.to_owned() });
     }

@@ -435,6 +435,19 @@ mod tests {
         HEADER_LEN + u32_at(4) * ENTRY_LEN + u32_at(12) * DISP_LEN
     }
 
+    /// Found by fuzzing (`fuzz/fuzz_targets/names_parse.rs`): a table of
+    /// one entry and no hash slots parsed, and its name did not resolve.
+    #[test]
+    fn parse_rejects_a_table_whose_hash_misses_a_listed_name() {
+        let mut bytes = vec![0u8; 207];
+        bytes[..4].copy_from_slice(b"WBN3");
+        bytes[4] = 1; // one entry; no slots, no buckets
+        bytes[191..].copy_from_slice(&[
+            0x00, 0x00, 0x00, 0x27, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0xff, 0xb3, 0xb3,
+        ]);
+        assert!(Names::parse(bytes.leak()).is_none());
+    }
+
     #[test]
     fn parse_checks_constants_tags_reserved_bytes_and_record_indices() {
         let good = table(Some("m"), &[(0, "a"), (1, "b"), (5, "c")]).encode().unwrap();

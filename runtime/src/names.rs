@@ -149,6 +149,18 @@ impl Names {
                 return None;
             }
         }
+        // Every name resolves through the perfect hash to the lowest index
+        // that has it: some entry with the same name at or below each one
+        // (for the lowest, that is itself). A table whose hash misses a name
+        // it lists is rejected (found by fuzzing: one entry, no slots).
+        for i in 0..layout.entries {
+            let (func, record, _) = names.entry(&layout, i)?;
+            let name = utf8(record)?.1;
+            let found = names.index_of(name)?;
+            if found > func || names.name_of(found) != Some(name) {
+                return None;
+            }
+        }
         if let Some(record) = names.module_name_record() {
             utf8(record)?;
         }
