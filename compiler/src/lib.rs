@@ -14,6 +14,8 @@
 #![deny(missing_docs)]
 
 mod cache;
+pub mod descriptor;
+mod embedding;
 mod error;
 pub mod names;
 mod object_file;
@@ -26,6 +28,8 @@ use siphasher::sip128::{Hasher128, SipHasher13};
 use wasmparser::WasmFeatures;
 use wasmtime::{Config, Engine};
 
+pub use descriptor::Descriptor;
+pub use embedding::{Embedding, LinkedArtifact, embed_expr};
 pub use error::Error;
 pub use names::{NameTable, ReadNames};
 pub use object_file::link_object;
@@ -80,6 +84,16 @@ fn baseline_flags(target: &str) -> &'static [&'static str] {
     }
 }
 
+/// Every Cranelift flag a [`Cpu`] enables for `target`: the baseline's,
+/// then the extra ones.
+fn cpu_flags<'a>(target: &str, cpu: &'a Cpu) -> Vec<&'a str> {
+    let extra = match cpu {
+        Cpu::Baseline => &[][..],
+        Cpu::Flags(flags) => flags.as_slice(),
+    };
+    baseline_flags(target).iter().copied().chain(extra.iter().map(String::as_str)).collect()
+}
+
 /// WebAssembly features whose default depends on cargo features of
 /// `wasmtime` and that core modules never use (see [`engine`]).
 pub const COMPONENT_FEATURES: WasmFeatures = WasmFeatures::COMPONENT_MODEL.union(WasmFeatures::CM_ASYNC);
@@ -102,11 +116,7 @@ pub fn config(options: &Options) -> Result<Config, Error> {
     // does). wasmbake bakes core modules: never let such an artifact demand
     // component-model support from the host.
     config.wasm_features(COMPONENT_FEATURES, false);
-    let extra = match &options.cpu {
-        Cpu::Baseline => &[][..],
-        Cpu::Flags(flags) => flags.as_slice(),
-    };
-    for flag in baseline_flags(&target).iter().copied().chain(extra.iter().map(String::as_str)) {
+    for flag in cpu_flags(&target, &options.cpu) {
         // SAFETY: ISA flags only select instructions; Wasmtime verifies at
         // load time that the host supports every enabled flag.
         unsafe {
@@ -160,6 +170,10 @@ pub struct Baked {
     /// [`NameTable::read`]): the readable names are in the table, and the
     /// caller reports this (or, in strict mode, fails).
     pub name_problem: Option<String>,
+    /// The target triple the artifact was compiled for.
+    pub target: String,
+    /// The Cranelift CPU flags it was compiled with, comma-separated.
+    pub cpu: String,
 }
 
 /// Bakes `source` (absolute path; `file` is how to call it in messages) into
@@ -175,6 +189,9 @@ pub fn bake(source: &Path, file: &str, options: &Options, cache: &Path) -> Resul
 /// `Sync`: threads may bake through one `Compiler`).
 pub struct Compiler {
     engine: Engine,
+    target: String,
+    /// The enabled CPU flags, comma-separated (for descriptors).
+    cpu: String,
     /// The cache-key hasher fed with everything but the module bytes.
     key: SipHasher13,
 }
@@ -190,7 +207,9 @@ impl Compiler {
         options.cpu.hash(&mut key);
         engine.precompile_compatibility_hash().hash(&mut key);
         name_table_fingerprint()?.hash(&mut key);
-        Ok(Compiler { engine, key })
+        let target = options.target();
+        let cpu = cpu_flags(&target, &options.cpu).join(",");
+        Ok(Compiler { engine, key, target, cpu })
     }
 
     /// [`bake`] with this compiler's options.
@@ -219,6 +238,8 @@ impl Compiler {
             cache_hit,
             data_image: meta.data_image,
             name_problem: meta.name_problem,
+            target: self.target.clone(),
+            cpu: self.cpu.clone(),
         };
         if let Some(meta) = entry.verified() {
             return Ok(baked(meta, true));
@@ -263,119 +284,6 @@ fn name_table_fingerprint() -> Result<Vec<u8>, Error> {
         functions: [(0, "a"), (1, "b"), (7, "a"), (9, "é")].map(|(i, n)| (i, n.to_owned())).into(),
     };
     sample.encode()
-}
-
-/// The Rust expression (source text) that embeds a baked plugin as a
-/// `wasmbake::Embedded`: what `include_module!` expands to. `krate` is the
-/// path of the `wasmbake` crate (`::wasmbake` unless overridden); `file` is
-/// the plugin as the user named it. See [`Embedding`] for the other forms.
-pub fn embed_expr(baked: &Baked, file: &str, krate: &str) -> String {
-    Embedding { baked, file, krate, linked: None, pulley: None }.expr()
-}
-
-/// Where and how the generated code finds a baked plugin's bytes: the one
-/// place both `include_module!` and the build helper get their expansion from.
-#[derive(Clone, Copy, Debug)]
-pub struct Embedding<'a> {
-    /// The native artifact and name table.
-    pub baked: &'a Baked,
-    /// The plugin as the user named it (shown in errors and backtraces).
-    pub file: &'a str,
-    /// Path of the `wasmbake` crate, e.g. `::wasmbake`.
-    pub krate: &'a str,
-    /// The artifact is linked from an object file ([`link_object`]) under
-    /// this symbol, instead of being passed through rustc.
-    pub linked: Option<&'a LinkedArtifact>,
-    /// A Pulley artifact of the same module, loaded when the host cannot run
-    /// the native one.
-    pub pulley: Option<&'a Baked>,
-}
-
-/// An artifact written into a relocatable object by [`link_object`].
-#[derive(Clone, Debug)]
-pub struct LinkedArtifact {
-    /// The static library (archive) holding the object, without `lib`/`.a`:
-    /// the generated `extern` block links it with `#[link(kind = "static")]`,
-    /// found through the build script's `rustc-link-search`.
-    pub library: String,
-    /// The (unmangled) symbol of the artifact's first byte.
-    pub symbol: String,
-    /// The artifact's length in bytes.
-    pub len: u64,
-}
-
-impl Embedding<'_> {
-    /// The expression, as Rust source text.
-    ///
-    /// By default the artifact is embedded with `include_bytes!` in a 64
-    /// KiB-aligned static (never as a token literal); a linked artifact is an
-    /// `extern` static defined by the object file, whose section carries the
-    /// same alignment. The source is `include_bytes!`ed in a `const _` so that
-    /// rustc rebuilds the crate when the plugin changes (not for linked
-    /// artifacts: only the build helper links, and its `rerun-if-changed`
-    /// lines do that job without rustc holding the module in memory), and
-    /// `WASMBAKE_TARGET` is read with `option_env!` so that rustc tracks it.
-    pub fn expr(&self) -> String {
-        let lit = |path: &Path| format!("{:?}", path.to_string_lossy());
-        let private = format!("{}::__private", self.krate);
-        // A 64 KiB-aligned static of an artifact file, seen as `&[u8]` `name`.
-        let aligned = |name: &str, path: &Path| {
-            format!(
-                "static ALIGNED: &{private}::Align64K<[u8]> = \
-                 &{private}::Align64K(*::core::include_bytes!({})); \
-                 static {name}: &[u8] = &ALIGNED.0;",
-                lit(path)
-            )
-        };
-        let names = lit(&self.baked.names);
-        let (track, artifact_item) = match self.linked {
-            None => (
-                format!("const _: &[u8] = ::core::include_bytes!({});", lit(&self.baked.source)),
-                aligned("ARTIFACT", &self.baked.artifact),
-            ),
-            Some(linked) => (
-                String::new(),
-                format!(
-                    "#[link(name = {:?}, kind = \"static\")] \
-                     unsafe extern \"C\" {{ #[link_name = {:?}] static LINKED: [u8; {}]; }} \
-                     /* SAFETY: the build helper's object file defines the symbol with this \
-                        length, read-only and 64 KiB-aligned. */ \
-                     static ARTIFACT: &[u8] = unsafe {{ &LINKED }};",
-                    linked.library, linked.symbol, linked.len
-                ),
-            ),
-        };
-        let pulley = match self.pulley {
-            None => String::from("::core::option::Option::None"),
-            Some(pulley) => format!(
-                "{{ const _: () = ::core::assert!({private}::PULLEY, \
-                    \"this plugin has a Pulley fallback: enable the `pulley` feature of wasmbake\"); \
-                   {} \
-                   ::core::option::Option::Some(PULLEY) }}",
-                aligned("PULLEY", &pulley.artifact)
-            ),
-        };
-        let file = format!("{:?}", self.file);
-        let image = match &self.baked.data_image {
-            Some(range) => format!(".with_data_image({}, {})", range.start, range.end - range.start),
-            None => String::new(),
-        };
-        format!(
-            "{{ \
-                {track} \
-                const _: ::core::option::Option<&str> = ::core::option_env!(\"WASMBAKE_TARGET\"); \
-                {artifact_item} \
-                static NAMES: &{private}::Align8<[u8]> = &{private}::Align8(*::core::include_bytes!({names})); \
-                /* SAFETY: every file was written by wasmbake-compiler for this wasmbake \
-                   version: unmodified `precompile_module` artifacts, 64 KiB-aligned, \
-                   and a name table from its encoder. */ \
-                unsafe {{ \
-                    {private}::Embedded::from_static_unchecked( \
-                        {file}, ARTIFACT, {private}::Names::from_static_unchecked(&NAMES.0), {pulley}){image} \
-                }} \
-            }}"
-        )
-    }
 }
 
 /// The Pulley target with the pointer width and byte order of `target`: the

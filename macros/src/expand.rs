@@ -72,10 +72,8 @@ pub fn expand(
         return Err(syn::Error::new(input.path.span(), error));
     }
     let krate = &input.krate;
-    let expr = wasmbake_compiler::embed_expr(&baked, &file, &quote!(#krate).to_string());
-    let expr: TokenStream = expr
-        .parse()
-        .map_err(|e| syn::Error::new(input.path.span(), format!("wasmbake internal error: {e}")))?;
+    let expr = wasmbake_compiler::embed_expr(&baked, &file, &quote!(#krate))
+        .map_err(|e| syn::Error::new(input.path.span(), e))?;
     Ok(match &baked.name_problem {
         None => expr,
         Some(problem) => with_warning(expr, &format!("wasmbake: {file}: {problem}"), input.path.span()),

@@ -76,6 +76,11 @@ pub struct Embedded {
     names: Names,
     /// The artifact's memory-image data: (offset, length) within `artifact`.
     data_image: Option<(usize, usize)>,
+    /// The plugin's descriptor (`wasmbake_compiler::descriptor`), in a
+    /// section of its own for `wasmbake inspect`: held so that the linker
+    /// keeps it, never read here.
+    #[allow(dead_code)]
+    descriptor: &'static [u8],
     cache: Mutex<Vec<Cached>>,
 }
 
@@ -95,7 +100,15 @@ impl Embedded {
         names: Names,
         pulley: Option<&'static [u8]>,
     ) -> Embedded {
-        Embedded { source, artifact, pulley, names, data_image: None, cache: Mutex::new(Vec::new()) }
+        Embedded {
+            source,
+            artifact,
+            pulley,
+            names,
+            data_image: None,
+            descriptor: &[],
+            cache: Mutex::new(Vec::new()),
+        }
     }
 
     /// Used by the generated code: where the native artifact holds the data
@@ -104,6 +117,13 @@ impl Embedded {
     #[doc(hidden)]
     pub const fn with_data_image(mut self, offset: usize, len: usize) -> Embedded {
         self.data_image = Some((offset, len));
+        self
+    }
+
+    /// Used by the generated code: the plugin's descriptor, in its section.
+    #[doc(hidden)]
+    pub const fn with_descriptor(mut self, descriptor: &'static [u8]) -> Embedded {
+        self.descriptor = descriptor;
         self
     }
 

@@ -37,3 +37,7 @@ pub use wasmtime_wasi as wasi;
 
 /// The exact Wasmtime this version of wasmbake bakes and loads artifacts for.
 pub use wasmtime;
+
+/// That Wasmtime's version (the `=` requirement in this crate's manifest;
+/// a test checks it against `Cargo.lock`).
+pub const WASMTIME_VERSION: &str = "48.0.8";
