@@ -7,9 +7,15 @@
 #
 #   scripts/reproducible.sh [work dir, default /tmp/wasmbake-reproducible]
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/wasmbake-reproducible}
 rm -rf "$work"
+# Both builds from one frozen copy of HEAD (the plugins' paths in the
+# corpus are relative: ../shared beside it).
+root="$work/src/wasmbake"
+mkdir -p "$root"
+git -C "$repo" archive HEAD | tar -x -C "$root"
+ln -s "$(cd "$repo/../shared" && pwd)" "$work/src/shared"
 builds=("$work/first/target" "$work/second/somewhere/else/target")
 for i in 0 1; do
   target=${builds[$i]}

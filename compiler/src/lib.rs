@@ -33,6 +33,7 @@ pub use embedding::{Embedding, LinkedArtifact, embed_expr};
 pub use error::Error;
 pub use names::{NameTable, ReadNames};
 pub use object_file::link_object;
+pub use wasmbake_runtime::WASMTIME_VERSION;
 
 /// Version of what [`bake`] writes; part of every cache key.
 const FORMAT: &str = "wasmbake-artifact-v1";
@@ -215,6 +216,13 @@ impl Compiler {
     /// [`bake`] with this compiler's options.
     pub fn bake(&self, source: &Path, file: &str, cache: &Path) -> Result<Baked, Error> {
         self.bake_bytes(source, &read(source)?, file, cache)
+    }
+
+    /// `wasm` (binary) precompiled as it is, name section included: what an
+    /// application without wasmbake would ship (`wasmbake inspect` shows
+    /// what stripping the names saves).
+    pub fn precompile_unstripped(&self, wasm: &[u8], file: &str) -> Result<Vec<u8>, Error> {
+        self.engine.precompile_module(wasm).map_err(|e| compile_error(e, file))
     }
 
     /// [`Compiler::bake`] of `bytes` already read from `source` (which

@@ -1,0 +1,148 @@
+//! Builds the runner `wasmbake exe` copies, once, when `wasmbake` itself is
+//! built or installed, so that `exe` compiles no Rust: the `wasmbake-runner`
+//! package, release profile, for this host (dynamic) and static (musl when
+//! that Rust target is installed, else glibc with `+crt-static`), in a
+//! target directory of its own (`<target>/wasmbake-runner`: the outer
+//! build holds the main one's lock). The binaries are embedded in
+//! `wasmbake` (`OUT_DIR/runner-*`); a variant that cannot be built is left
+//! out, and `exe` says so when asked for it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let host = std::env::var("TARGET").unwrap();
+    let workspace = manifest_dir.parent().unwrap();
+    // OUT_DIR is <target>/<profile>/build/<pkg>/out, or
+    // <target>/<triple>/<profile>/build/<pkg>/out.
+    let target_dir = out_dir.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file()).unwrap_or(&out_dir);
+    // Cargo locks one directory per profile (`<target>/<profile>`, and
+    // `<target>/<triple>/<profile>`). A build outside the release profile
+    // (tests, clippy, doc) does not hold the release ones, so the runner
+    // builds in the same target directory and shares its Wasmtime with the
+    // workspace's release builds (the static toolbox); a release build of
+    // this package (`cargo install`, the report) would wait on itself
+    // there, so its runner gets a directory of its own.
+    let outer_profile =
+        out_dir.ancestors().nth(3).and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or("release");
+    let runner_target = if outer_profile == "release" {
+        target_dir.join("wasmbake-runner")
+    } else {
+        target_dir.to_path_buf()
+    };
+    for dir in ["../runner/src", "../src", "../runtime/src"] {
+        println!("cargo::rerun-if-changed={}", manifest_dir.join(dir).display());
+    }
+    println!("cargo::rerun-if-changed={}", workspace.join("Cargo.lock").display());
+
+    let dynamic = build(workspace, &runner_target, None, None)
+        .map_err(|why| println!("cargo::warning=wasmbake-cli: no runner for {host}: {why}"))
+        .ok();
+    let statics: Vec<(String, Option<&str>)> = if host.starts_with("x86_64-unknown-linux") {
+        vec![
+            ("x86_64-unknown-linux-musl".into(), None),
+            (host.replace("musl", "gnu"), Some("-C target-feature=+crt-static")),
+        ]
+    } else {
+        Vec::new()
+    };
+    let mut static_runner = None;
+    let mut failures = Vec::new();
+    for (triple, flags) in &statics {
+        match build(workspace, &runner_target, Some(triple), *flags) {
+            Ok(path) => {
+                static_runner = Some((triple.clone(), path));
+                break;
+            }
+            Err(why) => failures.push(format!("{triple}: {why}")),
+        }
+    }
+    // Warnings are for what needs attention: a missing variant.
+    if static_runner.is_none() && !statics.is_empty() {
+        println!(
+            "cargo::warning=wasmbake-cli: no static runner (`exe --static` will say so): {}",
+            failures.join("; ")
+        );
+    }
+    let mut rs = String::new();
+    for (name, runner) in [("DYNAMIC", dynamic.map(|p| (host.clone(), p))), ("STATIC", static_runner)] {
+        match runner {
+            Some((triple, path)) => {
+                let copy = out_dir.join(format!("runner-{}", name.to_lowercase()));
+                std::fs::copy(&path, &copy).unwrap();
+                rs.push_str(&format!(
+                    "pub const {name}: Option<(&str, &[u8])> = Some(({triple:?}, include_bytes!({:?})));\n",
+                    copy.display()
+                ));
+            }
+            None => rs.push_str(&format!("pub const {name}: Option<(&str, &[u8])> = None;\n")),
+        }
+    }
+    std::fs::write(out_dir.join("runners.rs"), rs).unwrap();
+}
+
+/// Builds the runner for `triple` (`None`: the host, without `--target`, so
+/// that its output cannot be a static variant's for the same triple): its
+/// path, or cargo's first error line.
+fn build(
+    workspace: &Path,
+    target_dir: &Path,
+    triple: Option<&str>,
+    rustflags: Option<&str>,
+) -> Result<PathBuf, String> {
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--locked",
+            "-p",
+            "wasmbake-runner",
+            "--bin",
+            "wasmbake-runner",
+        ])
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir);
+    // The outer build's settings are not the runner's (clippy's driver
+    // neither: a lint in the runner is for clippy's run over the runner's
+    // package to report, not a reason to build no runner).
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CLIPPY_ARGS",
+    ] {
+        cargo.env_remove(var);
+    }
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_CFG_")
+            || key.starts_with("CARGO_FEATURE_")
+        {
+            cargo.env_remove(key);
+        }
+    }
+    if let Some(triple) = triple {
+        cargo.args(["--target", triple]);
+    }
+    if let Some(flags) = rustflags {
+        cargo.env("RUSTFLAGS", flags);
+    }
+    let out = cargo.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(why.lines().find(|l| l.starts_with("error")).unwrap_or("cargo failed").to_owned());
+    }
+    Ok(match triple {
+        Some(triple) => target_dir.join(triple).join("release/wasmbake-runner"),
+        None => target_dir.join("release/wasmbake-runner"),
+    })
+}

@@ -1,0 +1,5 @@
+//! The runner `wasmbake exe` copies: see the `wasmbake_runner` library.
+
+fn main() {
+    wasmbake_runner::main()
+}
