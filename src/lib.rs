@@ -51,6 +51,14 @@ pub use wasmbake_runtime::{
 ///   pointing at the path.
 /// * `include_module!("p.wasm", crate = my::path)` names the `wasmbake`
 ///   crate when it is not reachable as `::wasmbake` (renamed dependency).
+/// * `include_module!("p.wasm", strict_names)`: a malformed `name` section is
+///   an error (by default the readable names are kept, with a warning).
+/// * `include_module!("p.wasm", executable_segment)`: the artifact goes in a
+///   read-only, executable section the linker places with the program's
+///   code (ELF and Mach-O), and its code runs without any protection change,
+///   where the process may never make memory executable (systemd's
+///   `MemoryDenyWriteExecute=yes`, `prctl(PR_SET_MDWE)`): README, "Hardened
+///   hosts". [`Embedded::in_executable_segment`] tells.
 pub use wasmbake_macros::include_module;
 
 #[doc(hidden)]

@@ -27,6 +27,13 @@ fn main() {
             .target(foreign)
             .fallback_pulley(true)
             .out_file("fallback.rs"),
+        // In the binary's executable segment, through a link object (the
+        // macro's `executable_segment` covers the `#[link_section]` form).
+        Builder::new()
+            .module("plugins/math.wat")
+            .executable_segment(true)
+            .link_object(true)
+            .out_file("executable.rs"),
     ];
     // A module with 192 KiB of initial memory data (above the runtime's
     // EAGER_MIN), generated rather than committed: the memory-image tests.

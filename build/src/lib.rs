@@ -45,6 +45,7 @@ pub struct Builder {
     link_object: Option<bool>,
     link_object_threshold: u64,
     strict_names: bool,
+    executable_segment: bool,
 }
 
 impl Default for Builder {
@@ -59,6 +60,7 @@ impl Default for Builder {
             link_object: None,
             link_object_threshold: DEFAULT_LINK_OBJECT_THRESHOLD,
             strict_names: false,
+            executable_segment: false,
         }
     }
 }
@@ -204,6 +206,21 @@ impl Builder {
     /// makes a module invalid.
     pub fn strict_names(mut self, yes: bool) -> Builder {
         self.strict_names = yes;
+        self
+    }
+
+    /// `true`: every native artifact goes in a read-only, **executable**
+    /// segment of the binary, placed by the linker with the program's code
+    /// (a link object's `.text.wasmbake` section, or `#[link_section]` on
+    /// the `include_bytes!` static; Mach-O `__TEXT`, COFF `.text$wasmbake`
+    /// through link objects only), and the runtime publishes its code with
+    /// no `mprotect`: the plugin runs in processes that may never make
+    /// memory executable (systemd's `MemoryDenyWriteExecute=yes`,
+    /// `prctl(PR_SET_MDWE)`). The whole artifact, metadata and data
+    /// included, is then mapped executable (never writable). README,
+    /// "Hardened hosts". Pulley fallbacks stay in read-only data.
+    pub fn executable_segment(mut self, yes: bool) -> Builder {
+        self.executable_segment = yes;
         self
     }
 
@@ -367,6 +384,7 @@ impl Builder {
                 krate: &krate,
                 linked: linked.as_ref(),
                 pulley: pulley.as_ref(),
+                executable: self.executable_segment,
             };
             let expr = match embedding.expr() {
                 Ok(expr) => expr,
@@ -410,7 +428,8 @@ impl Builder {
         let library = self.library_name(target);
         let symbol = format!("{library}_{name}");
         let artifact = std::fs::read(&baked.artifact).map_err(|e| e.to_string())?;
-        let object = wasmbake_compiler::link_object(target, &symbol, &artifact).map_err(|e| e.to_string())?;
+        let object = wasmbake_compiler::link_object(target, &symbol, &artifact, self.executable_segment)
+            .map_err(|e| e.to_string())?;
         let path = out_dir.join(format!("{symbol}.o"));
         std::fs::write(&path, object).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(Some((wasmbake_compiler::LinkedArtifact { library, symbol, len }, path)))

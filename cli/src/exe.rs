@@ -104,6 +104,15 @@ struct Baked {
     artifact: Vec<u8>,
     names: Vec<u8>,
     data_image: Option<(u64, u64)>,
+    text: (u64, u64),
+}
+
+/// Where an artifact (a Wasmtime ELF image) has its code: the file range of
+/// its `.text`, which Wasmtime page-aligns.
+fn text_range(artifact: &[u8]) -> Option<(u64, u64)> {
+    use object::{Object as _, ObjectSection as _};
+    let file = object::File::parse(artifact).ok()?;
+    file.section_by_name(".text")?.file_range()
 }
 
 fn bake(compiler: &Compiler, input: &Path, name: Option<&str>, cache: &Path) -> Result<Baked, Failure> {
@@ -129,10 +138,14 @@ fn bake(compiler: &Compiler, input: &Path, name: Option<&str>, cache: &Path) -> 
         |path: &Path| std::fs::read(path).map_err(|e| fail(format!("cannot read {}: {e}", path.display())));
     let stem =
         input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "program".into());
+    let artifact = read(&baked.artifact)?;
+    let text =
+        text_range(&artifact).ok_or_else(|| fail("the compiler's artifact has no code section".into()))?;
     Ok(Baked {
         name: name.map_or(stem, str::to_owned),
         source: input.file_name().map_or(display.clone(), |f| f.to_string_lossy().into_owned()),
-        artifact: read(&baked.artifact)?,
+        text,
+        artifact,
         names: read(&baked.names)?,
         data_image: baked.data_image.map(|r| (r.start, r.end - r.start)),
     })
@@ -195,6 +208,7 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
             artifact: &b.artifact,
             names: &b.names,
             data_image: b.data_image,
+            text: b.text,
         })
         .collect();
     write_atomically(&request.output, |file| payload::write(file, &runner, &tools, &request.settings))

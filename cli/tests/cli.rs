@@ -292,3 +292,66 @@ fn corpus_commands_run_as_standalone_executables() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[cfg(target_os = "linux")]
+#[path = "../../tests/src/hardening.rs"]
+#[allow(dead_code)] // (the in-process checks are the runtime tests')
+mod hardening;
+
+/// `exe` outputs map their code readable and executable from the start:
+/// they run where no memory may become executable, static or not.
+#[cfg(target_os = "linux")]
+#[test]
+fn outputs_run_in_hardened_processes() {
+    use std::os::unix::process::CommandExt as _;
+    let dir = temp_dir("hardened");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let mut cases: Vec<(PathBuf, &[&str], &str, Option<&str>)> = vec![
+        (fixture("args.wat"), &["x"], "args\nx\n", None),
+        (fixture("args.wat"), &["y"], "args\ny\n", Some("--static")),
+    ];
+    match corpus.join("avr-as.wasm").is_file() {
+        true => cases.extend([
+            (
+                corpus.join("hello-c.wasm"),
+                &["a", "b"][..],
+                "hello from wasi, fib(25)=75025, argc=3",
+                Some("--static"),
+            ),
+            (
+                corpus.join("avr-as.wasm"),
+                &["--version"][..],
+                "GNU assembler (GNU Binutils) 2.42",
+                Some("--static"),
+            ),
+        ]),
+        false => eprintln!("corpus cases skipped: ../shared/corpus is absent"),
+    }
+    let filter = hardening::memory_deny_write_execute();
+    for (i, (input, args, expected, flag)) in cases.into_iter().enumerate() {
+        let out = dir.join(format!("tool{i}"));
+        exe(std::slice::from_ref(&input), &out, flag.as_slice());
+        for how in ["mdwe", "seccomp"] {
+            if how == "mdwe" && !hardening::mdwe_supported() {
+                eprintln!("PR_SET_MDWE case skipped: this kernel has no PR_SET_MDWE (Linux >= 6.3)");
+                continue;
+            }
+            let mut command = Command::new(&out);
+            command.args(args).current_dir(&dir).env_clear();
+            let filter = filter.clone();
+            // SAFETY: the closures only make system calls (the filter was
+            // built before the fork).
+            unsafe {
+                match how {
+                    "mdwe" => command.pre_exec(hardening::refuse_exec_gain),
+                    _ => command.pre_exec(move || hardening::apply(&filter)),
+                };
+            }
+            let run = command.output().unwrap();
+            let (stdout, stderr) = (text(&run.stdout), text(&run.stderr));
+            assert!(run.status.success(), "{} under {how}: {stderr}", input.display());
+            assert!(stdout.contains(expected), "{} under {how}: {stdout}", input.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -16,7 +16,27 @@ use crate::{Baked, Error};
 /// crate (`::wasmbake` unless overridden); `file` is the plugin as the user
 /// named it. See [`Embedding`] for the other forms.
 pub fn embed_expr(baked: &Baked, file: &str, krate: &TokenStream) -> Result<TokenStream, Error> {
-    Embedding { baked, file, krate, linked: None, pulley: None }.expr()
+    Embedding { baked, file, krate, linked: None, pulley: None, executable: false }.expr()
+}
+
+/// The section an artifact baked with `executable_segment` goes in, when
+/// it is passed through rustc (`#[link_section]` on its static): one the
+/// linker places with the program's code, in the read-only, executable
+/// segment. ELF: `.text.wasmbake` (linkers put `.text.*` in `.text`, whose
+/// segment is R+X); Mach-O: `__TEXT,__wasmbake` with the instruction
+/// attributes. COFF has no section name that makes rustc's data executable:
+/// an error there (the build helper's link object can, [`crate::link_object`]).
+pub fn executable_section(target: &str) -> Result<&'static str, Error> {
+    let triple: target_lexicon::Triple =
+        target.parse().map_err(|e| Error::Target(format!("`{target}`: {e}")))?;
+    match triple.binary_format {
+        target_lexicon::BinaryFormat::Elf => Ok(".text.wasmbake"),
+        target_lexicon::BinaryFormat::Macho => Ok("__TEXT,__wasmbake,regular,pure_instructions"),
+        other => Err(Error::Target(format!(
+            "`executable_segment` through `include_module!` supports ELF and Mach-O targets, not `{target}` \
+             ({other}): bake it with wasmbake_build::Builder::executable_segment(true), which links an object"
+        ))),
+    }
 }
 
 /// Where and how the generated code finds a baked plugin's bytes.
@@ -34,6 +54,11 @@ pub struct Embedding<'a> {
     /// A Pulley artifact of the same module, loaded when the host cannot run
     /// the native one.
     pub pulley: Option<&'a Baked>,
+    /// The artifact goes in an executable, read-only segment of the binary
+    /// (README, "Hardened hosts"): a linked artifact's object must have been
+    /// written with `executable` ([`crate::link_object`]); otherwise the
+    /// static gets [`executable_section`].
+    pub executable: bool,
 }
 
 /// An artifact written into a relocatable object by [`crate::link_object`].
@@ -76,7 +101,7 @@ impl Embedding<'_> {
             pulley_len: self.pulley.map(|p| file_len(&p.artifact)).transpose()?.unwrap_or(0),
             data_image_len: self.baked.data_image.as_ref().map_or(0, |r| r.end - r.start),
             linked: self.linked.is_some(),
-            executable: false,
+            executable: self.executable,
         })
     }
 
@@ -106,11 +131,27 @@ impl Embedding<'_> {
         let (track, artifact) = match self.linked {
             None => {
                 let source = path_literal(&self.baked.source);
+                let artifact = match self.executable {
+                    false => aligned(quote!(ARTIFACT), &self.baked.artifact),
+                    // The bytes themselves in the section (a static of a
+                    // reference would put only the pointer there).
+                    true => {
+                        let section = executable_section(&self.baked.target)?;
+                        let path = path_literal(&self.baked.artifact);
+                        let len = Literal::usize_unsuffixed(file_len(&self.baked.artifact)? as usize);
+                        quote! {
+                            #[unsafe(link_section = #section)]
+                            static ALIGNED: #private::Align64K<[u8; #len]> =
+                                #private::Align64K(*::core::include_bytes!(#path));
+                            static ARTIFACT: &[u8] = &ALIGNED.0;
+                        }
+                    }
+                };
                 (
                     quote!(
                         const _: &[u8] = ::core::include_bytes!(#source);
                     ),
-                    aligned(quote!(ARTIFACT), &self.baked.artifact),
+                    artifact,
                 )
             }
             Some(linked) => {
@@ -159,6 +200,12 @@ impl Embedding<'_> {
             section_name(&self.baked.target).map(|section| quote!(#[unsafe(link_section = #section)]));
         let names = path_literal(&self.baked.names);
         let file = self.file;
+        let executable = match self.executable {
+            // SAFETY (of the call below): the artifact is in an executable,
+            // read-only section, where the loader maps it for good.
+            true => quote!(.with_executable_segment()),
+            false => TokenStream::new(),
+        };
         Ok(quote! {{
             #track
             const _: ::core::option::Option<&str> = ::core::option_env!("WASMBAKE_TARGET");
@@ -177,6 +224,7 @@ impl Embedding<'_> {
                     #private::Names::from_static_unchecked(&NAMES.0),
                     #pulley,
                 )
+                #executable
             }
             #image
             .with_descriptor(&DESCRIPTOR)

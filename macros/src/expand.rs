@@ -8,21 +8,28 @@ use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
 /// `"path/to/plugin.wasm"` optionally followed by options, comma-separated:
-/// `crate = path::to::wasmbake`, `strict_names`.
+/// `crate = path::to::wasmbake`, `strict_names`, `executable_segment`.
 pub struct Input {
     pub path: LitStr,
     pub krate: syn::Path,
     /// A malformed `name` section is an error instead of a warning.
     pub strict_names: bool,
+    /// The artifact goes in an executable, read-only section (README,
+    /// "Hardened hosts").
+    pub executable_segment: bool,
 }
 
-const USAGE: &str =
-    "expected `include_module!(\"path.wasm\")`, optionally followed by `, crate = path` and `, strict_names`";
+const USAGE: &str = "expected `include_module!(\"path.wasm\")`, optionally followed by `, crate = path`, `, strict_names` and `, executable_segment`";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let path: LitStr = input.parse()?;
-        let mut parsed = Input { path, krate: syn::parse_quote!(::wasmbake), strict_names: false };
+        let mut parsed = Input {
+            path,
+            krate: syn::parse_quote!(::wasmbake),
+            strict_names: false,
+            executable_segment: false,
+        };
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
             if input.parse::<Option<Token![crate]>>()?.is_some() {
                 input.parse::<Token![=]>()?;
@@ -31,6 +38,7 @@ impl Parse for Input {
                 let option: syn::Ident = input.parse().map_err(|e| syn::Error::new(e.span(), USAGE))?;
                 match option.to_string().as_str() {
                     "strict_names" => parsed.strict_names = true,
+                    "executable_segment" => parsed.executable_segment = true,
                     _ => return Err(syn::Error::new(option.span(), USAGE)),
                 }
             }
@@ -72,8 +80,16 @@ pub fn expand(
         return Err(syn::Error::new(input.path.span(), error));
     }
     let krate = &input.krate;
-    let expr = wasmbake_compiler::embed_expr(&baked, &file, &quote!(#krate))
-        .map_err(|e| syn::Error::new(input.path.span(), e))?;
+    let krate = quote!(#krate);
+    let embedding = wasmbake_compiler::Embedding {
+        baked: &baked,
+        file: &file,
+        krate: &krate,
+        linked: None,
+        pulley: None,
+        executable: input.executable_segment,
+    };
+    let expr = embedding.expr().map_err(|e| syn::Error::new(input.path.span(), e))?;
     Ok(match &baked.name_problem {
         None => expr,
         Some(problem) => with_warning(expr, &format!("wasmbake: {file}: {problem}"), input.path.span()),

@@ -86,7 +86,9 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<&'stat
     let bad = || format!("wasmbake runner: the payload of {} is damaged", exe.display());
     let (start, end) = (tool.artifact.0, tool.names.0 + tool.names.1);
     let end = end.max(tool.artifact.0 + tool.artifact.1);
-    let mapped = payload::map(&exe.to_path_buf(), start, end).map_err(|e| format!("{}: {e}", bad()))?;
+    let code = (tool.artifact.0 + tool.text.0, tool.text.1);
+    let mapped =
+        payload::map(&exe.to_path_buf(), start, end, &[code]).map_err(|e| format!("{}: {e}", bad()))?;
     let slice = |(offset, len): (u64, u64)| -> Option<&'static [u8]> {
         mapped.get(usize::try_from(offset.checked_sub(start)?).ok()?..)?.get(..usize::try_from(len).ok()?)
     };
@@ -95,9 +97,11 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<&'stat
     let source: &'static str = Box::leak(tool.source.clone().into_boxed_str());
     // SAFETY: `wasmbake exe` wrote the artifact, unmodified compiler output
     // for this wasmbake, at a 64 KiB offset of this executable, mapped here
-    // read-only at a 64 KiB-aligned address for the life of the process;
-    // the name table passed `Names::parse`.
-    let mut plugin = unsafe { Embedded::from_static_unchecked(source, artifact, names, None) };
+    // read-only at a 64 KiB-aligned address for the life of the process,
+    // its code pages (the artifact's `.text`, as `exe` found it) readable
+    // and executable; the name table passed `Names::parse`.
+    let mut plugin =
+        unsafe { Embedded::from_static_unchecked(source, artifact, names, None).with_executable_segment() };
     if tool.data_image.1 > 0 {
         plugin = plugin.with_data_image(tool.data_image.0 as usize, tool.data_image.1 as usize);
     }

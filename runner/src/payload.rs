@@ -15,13 +15,16 @@
 //!  N1 …                            tool 1's, and so on, each 8-aligned
 //!  M                               the manifest: UTF-8 text, one item a
 //!                                  line, fields separated by tabs:
-//!      wasmbake-exe⇥1                            format line
-//!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN        one per tool: its name
+//!      wasmbake-exe⇥2                            format line
+//!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN⇥T⇥LEN  one per tool: its name
 //!                                  (what it is invoked as), the file it was
 //!                                  made from, artifact offset and length,
-//!                                  name-table offset and length, and its
+//!                                  name-table offset and length, its
 //!                                  memory-image data (offset within the
-//!                                  artifact, length; 0 0: none)
+//!                                  artifact, length; 0 0: none), and its
+//!                                  code (the artifact's `.text`: offset
+//!                                  within the artifact, page-aligned, and
+//!                                  length)
 //!      env⇥KEY⇥VALUE                             an environment variable
 //!      inherit-env                               pass the caller's
 //!      dir⇥ro|rw⇥HOST⇥GUEST                      a preopened directory
@@ -31,8 +34,10 @@
 //!
 //! Strings may not hold tabs or line breaks (`exe` refuses them). The
 //! runner maps the artifacts and name tables straight from the executable
-//! file, read-only, at a 64 KiB-aligned address: they run in place as
-//! baked statics do.
+//! file, read-only, at a 64 KiB-aligned address, and each artifact's code
+//! pages read and execute (never writable) from the start: they run in
+//! place with no protection change, so even in processes that may never
+//! make memory executable (README, "Hardened hosts").
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -40,7 +45,7 @@ use std::path::{Path, PathBuf};
 /// The trailer's magic: the last 8 bytes of an executable with a payload.
 pub const MAGIC: [u8; 8] = *b"WBEXE\0v1";
 const TRAILER_LEN: u64 = 24;
-const FORMAT_LINE: &str = "wasmbake-exe\t1";
+const FORMAT_LINE: &str = "wasmbake-exe\t2";
 /// Alignment of each artifact's file offset (and of its address when
 /// mapped): what `include_module!` gives a static artifact.
 pub const ARTIFACT_ALIGN: u64 = 64 * 1024;
@@ -67,6 +72,8 @@ pub struct Tool {
     pub names: (u64, u64),
     /// Its memory-image data within the artifact: offset and length.
     pub data_image: (u64, u64),
+    /// Its code within the artifact: offset and length.
+    pub text: (u64, u64),
 }
 
 /// What the runner does: the tools and the settings `exe` was given.
@@ -94,6 +101,8 @@ pub struct ToolParts<'a> {
     pub names: &'a [u8],
     /// Memory-image data within the artifact (offset, length).
     pub data_image: Option<(u64, u64)>,
+    /// The code within the artifact (offset, length).
+    pub text: (u64, u64),
 }
 
 fn check_field(what: &str, value: &str) -> Result<(), String> {
@@ -135,11 +144,13 @@ pub fn write(
         check_field("the file name", tool.source)?;
         let (d_at, d_len) = tool.data_image.unwrap_or((0, 0));
         manifest.push_str(&format!(
-            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\n",
+            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\t{}\t{}\n",
             tool.name,
             tool.source,
             tool.artifact.len(),
-            tool.names.len()
+            tool.names.len(),
+            tool.text.0,
+            tool.text.1,
         ));
         out.write_all(tool.names).map_err(io)?;
         at += tool.names.len() as u64;
@@ -185,9 +196,10 @@ pub fn read_manifest(path: &Path) -> Option<Manifest> {
     file.seek(SeekFrom::Start(at)).ok()?;
     file.read_exact(&mut text).ok()?;
     let manifest = parse(std::str::from_utf8(&text).ok()?)?;
-    // Every part lies before the manifest.
+    // Every part lies before the manifest, and the code in its artifact.
     let within = |(offset, len): (u64, u64)| offset.checked_add(len).is_some_and(|end| end <= at);
-    manifest.tools.iter().all(|t| within(t.artifact) && within(t.names)).then_some(manifest)
+    let in_artifact = |t: &Tool| t.text.0.checked_add(t.text.1).is_some_and(|end| end <= t.artifact.1);
+    manifest.tools.iter().all(|t| within(t.artifact) && within(t.names) && in_artifact(t)).then_some(manifest)
 }
 
 fn parse(text: &str) -> Option<Manifest> {
@@ -200,12 +212,13 @@ fn parse(text: &str) -> Option<Manifest> {
         let fields: Vec<&str> = line.split('\t').collect();
         let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
         match fields.as_slice() {
-            ["tool", name, source, ..] if fields.len() == 9 => manifest.tools.push(Tool {
+            ["tool", name, source, ..] if fields.len() == 11 => manifest.tools.push(Tool {
                 name: (*name).to_owned(),
                 source: (*source).to_owned(),
                 artifact: (number(3)?, number(4)?),
                 names: (number(5)?, number(6)?),
                 data_image: (number(7)?, number(8)?),
+                text: (number(9)?, number(10)?),
             }),
             ["env", key, value] => manifest.env.push(((*key).to_owned(), (*value).to_owned())),
             ["inherit-env"] => manifest.inherit_env = true,
@@ -225,8 +238,13 @@ fn parse(text: &str) -> Option<Manifest> {
 
 /// The file's bytes from `start` (a multiple of [`ARTIFACT_ALIGN`]) to
 /// `end`, mapped read-only and privately at a 64 KiB-aligned address, for
-/// the life of the process (the runtime treats artifacts as `'static`).
-pub fn map(path: &PathBuf, start: u64, end: u64) -> std::io::Result<&'static [u8]> {
+/// the life of the process (the runtime treats artifacts as `'static`); the
+/// pages of each file range in `code` (widened to whole pages) are mapped
+/// readable and executable instead, never writable: a new mapping with
+/// `PROT_EXEC` (as a loader maps a library), which
+/// `prctl(PR_SET_MDWE)` and systemd's `MemoryDenyWriteExecute=yes` allow,
+/// where they refuse adding `PROT_EXEC` to existing memory.
+pub fn map(path: &PathBuf, start: u64, end: u64, code: &[(u64, u64)]) -> std::io::Result<&'static [u8]> {
     use std::os::fd::AsRawFd;
     let file = std::fs::File::open(path)?;
     let len = usize::try_from(end - start).map_err(std::io::Error::other)?;
@@ -262,6 +280,27 @@ pub fn map(path: &PathBuf, start: u64, end: u64) -> std::io::Result<&'static [u8
         if mapped == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
+        let page = (libc::sysconf(libc::_SC_PAGESIZE).max(4096)) as u64;
+        for &(offset, code_len) in code {
+            let (from, to) = (
+                offset / page * page,
+                (offset + code_len).next_multiple_of(page).min(end.next_multiple_of(page)),
+            );
+            if from < start || from >= to {
+                return Err(std::io::Error::other("a code range lies outside the payload"));
+            }
+            let mapped = libc::mmap(
+                (aligned as u64 + (from - start)) as *mut libc::c_void,
+                (to - from) as usize,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                from as libc::off_t,
+            );
+            if mapped == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
         Ok(std::slice::from_raw_parts(aligned as *const u8, len))
     }
 }
@@ -289,8 +328,16 @@ mod tests {
                 artifact: &a,
                 names: b"WBN3",
                 data_image: Some((4096, 8192)),
+                text: (8192, 20_000),
             },
-            ToolParts { name: "second", source: "b.wat", artifact: &b, names: b"", data_image: None },
+            ToolParts {
+                name: "second",
+                source: "b.wat",
+                artifact: &b,
+                names: b"",
+                data_image: None,
+                text: (0, 10),
+            },
         ];
         let mut bytes = Vec::new();
         write(&mut bytes, b"\x7fELF runner", &tools, &settings).unwrap();
@@ -309,9 +356,30 @@ mod tests {
         let second = &manifest.tools[1];
         assert_eq!(second.artifact.0 % ARTIFACT_ALIGN, 0);
         assert_eq!((second.data_image, second.names.1), ((0, 0), 0));
-        let mapped = map(&path, first.artifact.0, second.artifact.0 + 10).unwrap();
+        assert_eq!(first.text, (8192, 20_000));
+        let code = (first.artifact.0 + 8192, 20_000);
+        let mapped = map(&path, first.artifact.0, second.artifact.0 + 10, &[code]).unwrap();
         assert_eq!(mapped.as_ptr() as usize % ARTIFACT_ALIGN as usize, 0);
         assert_eq!(&mapped[..a.len()], a.as_slice());
+        // The code pages are readable and executable, the rest read-only;
+        // nothing is writable.
+        let perms = |at: usize| -> String {
+            let address = mapped.as_ptr() as usize + at;
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            maps.lines()
+                .find_map(|line| {
+                    let (range, rest) = line.split_once(' ')?;
+                    let (from, to) = range.split_once('-')?;
+                    let (from, to) =
+                        (usize::from_str_radix(from, 16).ok()?, usize::from_str_radix(to, 16).ok()?);
+                    (from <= address && address < to).then(|| rest[..4].to_owned())
+                })
+                .unwrap()
+        };
+        assert_eq!(perms(0), "r--p");
+        assert_eq!(perms(8192), "r-xp");
+        assert_eq!(perms(8192 + 20_000), "r-xp", "the last code page, widened");
+        assert_eq!(perms(8192 + 24_576), "r--p");
 
         // No payload, a damaged trailer, a field with a tab.
         std::fs::write(&path, b"\x7fELF just a program").unwrap();
@@ -321,7 +389,14 @@ mod tests {
         bad[n - 20] ^= 0xff; // the manifest's offset
         std::fs::write(&path, &bad).unwrap();
         assert!(read_manifest(&path).is_none());
-        let tab = [ToolParts { name: "a\tb", source: "a.wasm", artifact: &a, names: b"", data_image: None }];
+        let tab = [ToolParts {
+            name: "a\tb",
+            source: "a.wasm",
+            artifact: &a,
+            names: b"",
+            data_image: None,
+            text: (0, 0),
+        }];
         assert!(write(&mut Vec::new(), b"", &tab, &Manifest::default()).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -28,8 +28,11 @@ use std::sync::Mutex;
 use wasmtime::CustomCodeMemory;
 
 /// Address ranges of every baked artifact that was ever handed to
-/// `deserialize_raw` (statics live forever, so entries are never removed).
-static STATIC_ARTIFACTS: Mutex<Vec<Range<usize>>> = Mutex::new(Vec::new());
+/// `deserialize_raw` (statics live forever, so entries are never removed),
+/// and whether its code already lies in executable pages (baked with
+/// `executable_segment`, see [`crate::Embedded`]): those are published
+/// without any protection change.
+static STATIC_ARTIFACTS: Mutex<Vec<(Range<usize>, bool)>> = Mutex::new(Vec::new());
 
 /// Text ranges inside static artifacts that are currently published, i.e.
 /// belong to a live in-place `Module`. Wasmtime panics if the same memory is
@@ -42,12 +45,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Records that `artifact` is static memory that may be published in place.
-pub(crate) fn register_static(artifact: &'static [u8]) {
+/// Records that `artifact` is static memory that may be published in place
+/// (`executable`: its code is mapped executable for good, by the loader).
+pub(crate) fn register_static(artifact: &'static [u8], executable: bool) {
     let range = range_of(artifact);
     let mut statics = lock(&STATIC_ARTIFACTS);
-    if !statics.contains(&range) {
-        statics.push(range);
+    if !statics.iter().any(|(r, _)| *r == range) {
+        statics.push((range, executable));
     }
 }
 
@@ -79,9 +83,14 @@ fn within(inner: &Range<usize>, outer: &Range<usize>) -> bool {
     inner.start >= outer.start && inner.end <= outer.end
 }
 
+/// Where `text` lies: `None` outside every static artifact, else whether
+/// that artifact's code is already executable.
 #[cfg(unix)]
-fn is_static(text: &Range<usize>) -> bool {
-    lock(&STATIC_ARTIFACTS).iter().any(|artifact| within(text, artifact))
+fn static_artifact(text: &Range<usize>) -> Option<bool> {
+    lock(&STATIC_ARTIFACTS)
+        .iter()
+        .find(|(artifact, _)| within(text, artifact))
+        .map(|(_, executable)| *executable)
 }
 
 #[cfg(unix)]
@@ -99,9 +108,65 @@ fn protect(ptr: *const u8, len: usize, prot: libc::c_int, what: &'static str) ->
     let rc = unsafe { libc::mprotect(ptr as *mut libc::c_void, len, prot) };
     if rc != 0 {
         let err = std::io::Error::last_os_error();
-        wasmtime::bail!("wasmbake: cannot make {len} bytes of code at {ptr:p} {what}: {err}");
+        let denied = matches!(err.raw_os_error(), Some(libc::EACCES | libc::EPERM));
+        let hint = match prot & libc::PROT_EXEC != 0 && denied {
+            true => exec_gain_hint(false).unwrap_or_default(),
+            false => String::new(),
+        };
+        wasmtime::bail!("wasmbake: cannot make {len} bytes of code at {ptr:p} {what}: {err}{hint}");
     }
     Ok(())
+}
+
+/// Why a load failed and what would work, when this process may never make
+/// memory executable: `None` when it may. `executable`: the plugin is in an
+/// executable segment already (then only an engine without wasmbake's code
+/// memory can have tried to change protections).
+pub(crate) fn exec_gain_hint(executable: bool) -> Option<String> {
+    #[cfg(unix)]
+    {
+        let why = exec_gain_forbidden()?;
+        Some(match executable {
+            false => format!(
+                " ({why}: this process may never make memory executable; bake the plugin into an executable \
+                 segment, `wasmbake_build::Builder::executable_segment(true)` or `include_module!(\"…\", \
+                 executable_segment)`, or give it a Pulley fallback; README, \"Hardened hosts\")"
+            ),
+            true => format!(
+                " ({why}: this process may never make memory executable; the plugin is in an executable \
+                 segment, which only an engine with wasmbake's code memory uses as it is: \
+                 `wasmbake::engine()`, or `Engine::new(&wasmbake::config())`; README, \"Hardened hosts\")"
+            ),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = executable;
+        None
+    }
+}
+
+/// Why this process may not add `PROT_EXEC` to memory, if it can tell:
+/// `prctl(PR_SET_MDWE)`, or a seccomp filter (what systemd's
+/// `MemoryDenyWriteExecute=yes` installs; the filter itself cannot be read).
+/// Asked only after a refusal.
+#[cfg(unix)]
+fn exec_gain_forbidden() -> Option<&'static str> {
+    #[cfg(target_os = "linux")]
+    {
+        const PR_GET_MDWE: libc::c_int = 66;
+        const PR_MDWE_REFUSE_EXEC_GAIN: libc::c_int = 1;
+        // SAFETY: PR_GET_MDWE reads a flag word; the other arguments must be 0.
+        let mdwe = unsafe { libc::prctl(PR_GET_MDWE, 0, 0, 0, 0) };
+        if mdwe > 0 && mdwe & PR_MDWE_REFUSE_EXEC_GAIN != 0 {
+            return Some("PR_SET_MDWE is in force");
+        }
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if status.lines().any(|line| line.split_whitespace().eq(["Seccomp:", "2"])) {
+            return Some("a seccomp filter refuses it, as systemd's MemoryDenyWriteExecute=yes does");
+        }
+    }
+    None
 }
 
 /// wasmbake's implementation of Wasmtime's code-memory hooks.
@@ -125,10 +190,19 @@ impl CustomCodeMemory for StaticCodeMemory {
 
     fn publish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
         let text = ptr as usize..ptr as usize + len;
-        let in_place = is_static(&text);
-        let what = if in_place { "executable (is the binary on a noexec mount?)" } else { "executable" };
-        protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, what)?;
-        if in_place {
+        let in_place = static_artifact(&text);
+        match in_place {
+            // Executable since the binary was mapped: nothing to change.
+            Some(true) => {}
+            Some(false) => protect(
+                ptr,
+                len,
+                libc::PROT_READ | libc::PROT_EXEC,
+                "executable (is the binary on a noexec mount?)",
+            )?,
+            None => protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, "executable")?,
+        }
+        if in_place.is_some() {
             lock(&LIVE_TEXT).push(text);
         } else {
             // Wasmtime wrote this code itself just now: make the instruction
@@ -143,8 +217,11 @@ impl CustomCodeMemory for StaticCodeMemory {
 
     fn unpublish_executable(&self, ptr: *const u8, len: usize) -> wasmtime::Result<()> {
         let text = ptr as usize..ptr as usize + len;
-        if is_static(&text) {
-            protect(ptr, len, libc::PROT_READ, "read-only again")?;
+        if let Some(executable) = static_artifact(&text) {
+            // Code in an executable segment stays as the loader mapped it.
+            if !executable {
+                protect(ptr, len, libc::PROT_READ, "read-only again")?;
+            }
             let mut live = lock(&LIVE_TEXT);
             if let Some(i) = live.iter().position(|r| *r == text) {
                 live.swap_remove(i);

@@ -76,6 +76,9 @@ pub struct Embedded {
     names: Names,
     /// The artifact's memory-image data: (offset, length) within `artifact`.
     data_image: Option<(usize, usize)>,
+    /// The artifact's code lies in pages mapped executable (never writable)
+    /// for the life of the process: published without `mprotect`.
+    executable: bool,
     /// The plugin's descriptor (`wasmbake_compiler::descriptor`), in a
     /// section of its own for `wasmbake inspect`: held so that the linker
     /// keeps it, never read here.
@@ -106,6 +109,7 @@ impl Embedded {
             pulley,
             names,
             data_image: None,
+            executable: false,
             descriptor: &[],
             cache: Mutex::new(Vec::new()),
         }
@@ -118,6 +122,28 @@ impl Embedded {
     pub const fn with_data_image(mut self, offset: usize, len: usize) -> Embedded {
         self.data_image = Some((offset, len));
         self
+    }
+
+    /// Used by the generated code of plugins baked with `executable_segment`
+    /// (README, "Hardened hosts"): the artifact lies in an executable,
+    /// read-only segment of the binary, so its code is published with no
+    /// protection change (and works where no memory may become executable).
+    ///
+    /// # Safety
+    ///
+    /// Every page of the artifact's code must be mapped readable and
+    /// executable, and never writable, for the life of the process.
+    #[doc(hidden)]
+    pub const unsafe fn with_executable_segment(mut self) -> Embedded {
+        self.executable = true;
+        self
+    }
+
+    /// Whether the plugin was baked into an executable segment of the
+    /// binary (`executable_segment`): its code runs without any protection
+    /// change, where a hardened process forbids making memory executable.
+    pub fn in_executable_segment(&self) -> bool {
+        self.executable
     }
 
     /// Used by the generated code: the plugin's descriptor, in its section.
@@ -209,7 +235,17 @@ impl Embedded {
             return Ok(hit.loaded.clone());
         }
         let context = |e: wasmtime::Error| {
-            e.context(format!("wasmbake: cannot load plugin `{}` into this engine", self.source))
+            // Refused executable memory that wasmbake's code memory did not
+            // explain (an engine of other settings): say what would work.
+            let hint = match format!("{e:#}").contains("Hardened hosts") {
+                true => None,
+                false => code_memory::exec_gain_hint(self.executable),
+            };
+            e.context(format!(
+                "wasmbake: cannot load plugin `{}` into this engine{}",
+                self.source,
+                hint.unwrap_or_default()
+            ))
         };
         let loaded = self.load_uncached(&mut cache, engine).map_err(context)?;
         if loaded.fallback.is_none() {
@@ -245,7 +281,7 @@ impl Embedded {
     // Called with the cache locked, so in-place loads of this plugin's
     // artifacts are serialised: two threads never race into `deserialize_raw`.
     fn load_uncached(&self, cache: &mut Vec<Cached>, engine: &Engine) -> wasmtime::Result<Loaded> {
-        let native = match load_artifact(self.artifact, engine) {
+        let native = match load_artifact(self.artifact, self.executable, engine) {
             Ok((module, kind)) => return Ok(Loaded { module, kind, fallback: None }),
             Err(native) => native,
         };
@@ -260,7 +296,7 @@ impl Embedded {
         if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, &pulley_engine)) {
             return Ok(Loaded { fallback: Some(reason), ..hit.loaded.clone() });
         }
-        let (module, kind) = load_artifact(pulley, &pulley_engine).map_err(|e| {
+        let (module, kind) = load_artifact(pulley, false, &pulley_engine).map_err(|e| {
             e.context(format!(
                 "the native artifact cannot run here ({reason}) and the Pulley fallback failed"
             ))
@@ -273,10 +309,15 @@ impl Embedded {
 
 /// Loads one static artifact into `engine`: in place when no in-place module
 /// of it is alive, else (or when the engine cannot run it in place) a copy.
-/// The caller holds the owning plugin's lock.
-fn load_artifact(artifact: &'static [u8], engine: &Engine) -> wasmtime::Result<(Module, LoadKind)> {
+/// The caller holds the owning plugin's lock. `executable`: the artifact
+/// lies in an executable segment ([`Embedded::with_executable_segment`]).
+fn load_artifact(
+    artifact: &'static [u8],
+    executable: bool,
+    engine: &Engine,
+) -> wasmtime::Result<(Module, LoadKind)> {
     if !code_memory::is_live_in_place(artifact) {
-        code_memory::register_static(artifact);
+        code_memory::register_static(artifact, executable);
         // SAFETY: the artifact is static, never written, and (by the contract
         // of `from_static_unchecked`) produced by `precompile_module`;
         // Wasmtime checks its compatibility with `engine` before using it. No
@@ -315,6 +356,7 @@ impl std::fmt::Debug for Embedded {
             .field("artifact_len", &self.artifact.len())
             .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
             .field("data_image", &self.data_image)
+            .field("executable", &self.executable)
             .field("names", &self.names)
             .finish()
     }

@@ -74,3 +74,6 @@ pub fn mangled_name(i: u32) -> String {
     let _ = write!(out, "17h{h:016x}E");
     out
 }
+
+#[cfg(target_os = "linux")]
+pub mod hardening;

@@ -37,7 +37,31 @@ fn cycle(plugin: &'static Embedded, engine: &Engine) {
 }
 
 /// (mappings, anonymous RSS in KiB) of this process.
+/// Threads of this process (`/proc/self/task`).
+fn tasks() -> usize {
+    std::fs::read_dir("/proc/self/task").unwrap().count()
+}
+
+/// Waits until no more than `threads` threads are left: a joined thread
+/// still runs its thread-local destructors (Wasmtime unmaps its signal stack
+/// there, two mappings) after `join` has returned.
+fn wait_for_threads(threads: usize) {
+    let start = std::time::Instant::now();
+    while tasks() > threads && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(tasks() <= threads, "worker threads did not exit");
+}
+
 fn footprint() -> (usize, u64) {
+    // Free memory the allocator keeps (glibc trims the heap only past 128
+    // KiB of free space at its top, and keeps freed pages inside it) is not
+    // a leak: hand it back first, so that RSS counts live memory.
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap().lines().count();
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let anon = status
@@ -117,11 +141,14 @@ fn ten_thousand_cycles_leave_no_trace() {
                 }
             }
         };
+        let idle = tasks();
         run(&engines, THREADS, CYCLES);
         evict_all();
+        wait_for_threads(idle);
         let before = footprint();
         run(&engines, THREADS, CYCLES);
         evict_all();
+        wait_for_threads(idle);
         let after = footprint();
         done.store(true, Ordering::Relaxed);
         let seen = sampler.join().unwrap();
