@@ -81,6 +81,126 @@ pub struct CliReport {
     pub tools: Vec<ToolReport>,
     /// How the phase host was linked.
     pub phase_host: String,
+    /// `wasmbake exe` build times, per tool.
+    pub exe: Vec<ExeTiming>,
+    /// Which `wasmbake` binary made them (release, or the debug build in
+    /// `--quick`).
+    pub exe_build: String,
+}
+
+/// How long making a tool's executable takes.
+pub struct ExeTiming {
+    pub tool: &'static str,
+    pub wasm_len: u64,
+    /// `wasmbake exe --static` with an empty cache (full runs).
+    pub cold: Result<Samples, String>,
+    /// The same with the artifact cached.
+    pub warm: Result<Samples, String>,
+    /// `Engine::precompile_module` of the same module in this process.
+    pub precompile: Samples,
+    /// `wasmtime compile` 48.0.8.
+    pub wasmtime_compile: Result<Samples, String>,
+}
+
+/// The `wasmbake` command: release in full runs (its runners are built by
+/// its build script, in `target/wasmbake-runner`, minutes the first time);
+/// `--quick` uses the debug build the test command has made.
+fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
+    let args: &[&str] = match quick {
+        true => &["build", "--quiet", "-p", "wasmbake-cli"],
+        false => &["build", "--release", "--quiet", "-p", "wasmbake-cli"],
+    };
+    cargo(root, &root.join("target"), args, None)?;
+    Ok(root.join(if quick { "target/debug/wasmbake" } else { "target/release/wasmbake" }))
+}
+
+/// Times `command` `runs` times (after `before` each run, outside the
+/// clock); every run must succeed.
+fn timed(runs: usize, mut before: impl FnMut(), mut command: impl FnMut() -> Command) -> Result<Samples, String> {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        before();
+        let mut command = command();
+        let start = Instant::now();
+        let out = command.output().map_err(|e| format!("{command:?}: {e}"))?;
+        samples.push(start.elapsed().as_secs_f64());
+        if !out.status.success() {
+            return Err(format!(
+                "{:?} failed: {}",
+                command.get_program(),
+                String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("?")
+            ));
+        }
+    }
+    Ok(Samples::new(samples))
+}
+
+/// `wasmbake exe --static` of each tool, timed cold (full runs) and warm,
+/// beside its precompilation alone and `wasmtime compile`; returns the
+/// outputs (for the whole-process table) and the timings.
+fn exe_outputs(
+    root: &Path,
+    dir: &Path,
+    corpus: &Path,
+    quick: bool,
+    wasmtime: &Result<PathBuf, String>,
+) -> (Result<PathBuf, String>, Vec<(String, Result<PathBuf, String>)>, Vec<ExeTiming>) {
+    let cli = wasmbake_cli(root, quick);
+    let runs = if quick { 1 } else { 5 };
+    let engine = wasmbake_compiler::engine(&wasmbake_compiler::Options::default()).unwrap();
+    let mut outputs = Vec::new();
+    let mut timings = Vec::new();
+    for tool in &TOOLS {
+        let wasm = corpus.join(format!("{}.wasm", tool.name));
+        let out = dir.join(format!("{}.exe", tool.name));
+        let exe = |cache: &Path| {
+            let mut command = Command::new(cli.as_ref().unwrap());
+            command.arg("exe").arg(&wasm).arg("-o").arg(&out).arg("--static").env("WASMBAKE_CACHE_DIR", cache);
+            command
+        };
+        let warm_cache = root.join("target/wasmbake");
+        let cold_cache = dir.join("exe-cold-cache");
+        let (cold, warm) = match &cli {
+            Err(why) => (Err(why.clone()), Err(why.clone())),
+            Ok(_) => (
+                match quick {
+                    true => Err("not run in `--quick` (a debug build of the compiler)".into()),
+                    false => timed(runs, || drop(std::fs::remove_dir_all(&cold_cache)), || exe(&cold_cache)),
+                },
+                // (The first run fills the cache when the toolbox's build has not.)
+                timed(1, || {}, || exe(&warm_cache)).and_then(|_| timed(runs.max(3), || {}, || exe(&warm_cache))),
+            ),
+        };
+        let bytes = std::fs::read(&wasm).unwrap();
+        let precompile = Samples::new(
+            (0..runs)
+                .map(|_| {
+                    let start = Instant::now();
+                    engine.precompile_module(&bytes).unwrap();
+                    start.elapsed().as_secs_f64()
+                })
+                .collect(),
+        );
+        let wasmtime_compile = wasmtime.clone().and_then(|bin| {
+            let cwasm = dir.join(format!("{}.timed.cwasm", tool.name));
+            timed(runs, || {}, || {
+                let mut command = Command::new(&bin);
+                command.arg("compile").arg(&wasm).arg("-o").arg(&cwasm);
+                command
+            })
+        });
+        let built = warm.as_ref().map(|_| out.clone()).map_err(Clone::clone);
+        outputs.push((tool.name.to_owned(), built));
+        timings.push(ExeTiming {
+            tool: tool.name,
+            wasm_len: bytes.len() as u64,
+            cold,
+            warm,
+            precompile,
+            wasmtime_compile,
+        });
+    }
+    (cli, outputs, timings)
 }
 
 /// A static link of the toolbox: target triple, RUSTFLAGS, label, and a
@@ -275,6 +395,13 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
     let phase_host =
         link.ok_or_else(|| "no static toolbox built".to_owned()).and_then(|link| phase_host(root, link));
 
+    let (cli, exe_built, exe) = exe_outputs(root, &dir, corpus, quick, &wasmtime);
+    let exe_build = match (&cli, quick) {
+        (Err(why), _) => format!("not built: {why}"),
+        (Ok(_), true) => "the debug build of `wasmbake` (`--quick`)".to_owned(),
+        (Ok(_), false) => "`wasmbake` built with `--release`".to_owned(),
+    };
+
     let mut tools = Vec::new();
     for tool in &TOOLS {
         let wasm = corpus.join(format!("{}.wasm", tool.name));
@@ -287,6 +414,12 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
                 size: built.as_ref().ok().and_then(|b| size(b)),
             });
         }
+        let built = exe_built.iter().find(|(name, _)| name == tool.name).map(|(_, b)| b.clone()).unwrap();
+        runners.push(Runner {
+            label: "`wasmbake exe --static` output".into(),
+            command: built.clone().map(|b| vec![path_arg(&b)]),
+            size: built.as_ref().ok().and_then(|b| size(b)),
+        });
         let compiled = |what: &str, compile: &mut dyn FnMut(&Path) -> Result<(), String>| {
             let cwasm = dir.join(format!("{}.{what}.cwasm", tool.name));
             compile(&cwasm).map(|()| cwasm)
@@ -342,7 +475,7 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
         let phases = phase_host.clone().and_then(|host| phases(&host, tool, runs, &dir));
         tools.push(ToolReport { tool, rows, phases });
     }
-    CliReport { tools, phase_host: link.map_or("not built".into(), |l| l.label.replace('`', "")) }
+    CliReport { tools, phase_host: link.map_or("not built".into(), |l| l.label.replace('`', "")), exe, exe_build }
 }
 
 /// Spawn → exit of every available runner, `runs` rounds after one warm-up
@@ -572,6 +705,19 @@ fn median_of(tool: &ToolReport, label_start: &str) -> Option<f64> {
 /// Rows of the report's targets table.
 pub fn targets(w: &mut String, report: &CliReport) {
     use std::fmt::Write as _;
+    for t in &report.exe {
+        if let Ok(cold) = &t.cold {
+            let over = cold.median() - t.precompile.median();
+            let _ = writeln!(
+                w,
+                "| `wasmbake exe` ≤ precompile + 2 s (cold cache) | {} | {} (+{:.2} s) | {} |",
+                t.tool,
+                crate::stats::time(cold.median()),
+                over,
+                crate::pass(over <= 2.0)
+            );
+        }
+    }
     for tool in &report.tools {
         let name = tool.tool.name;
         let precompiled = median_of(tool, "`wasmtime run --allow-precompiled`");
@@ -690,5 +836,45 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
                 let _ = writeln!(w, "| {} | not run: {} |", tool.tool.name, why.replace('|', "/"));
             }
         }
+    }    exe_markdown(w, report);
+}
+
+/// The `wasmbake exe` build-time table (end of section 6).
+fn exe_markdown(w: &mut String, report: &CliReport) {
+    use crate::stats::{bytes, time};
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        w,
+        "\n**Making the executable: `wasmbake exe TOOL.wasm -o TOOL --static`** ({}; medians). *Cold*: an \
+         empty artifact cache (the module is validated, stripped and precompiled, then the prebuilt static \
+         runner is copied and the payload appended); *cached*: the artifact found in the cache (verified); \
+         *precompile*: `Engine::precompile_module` of the same module alone, in the report's process; \
+         *wasmtime compile*: Wasmtime's CLI making its `.cwasm`. Target: exe ≤ precompile + 2 s.\n\n\
+         | tool | module | exe, cold | exe, cached | precompile | cold − precompile | ≤ +2 s | `wasmtime compile` |\n\
+         |---|---|---|---|---|---|---|---|",
+        report.exe_build
+    );
+    let cell = |r: &Result<Samples, String>| match r {
+        Ok(s) => time(s.median()),
+        Err(why) => format!("not run: {}", why.replace('|', "/")),
+    };
+    for t in &report.exe {
+        let (over, verdict) = match &t.cold {
+            Ok(cold) => {
+                let over = cold.median() - t.precompile.median();
+                (format!("{}{}", if over >= 0.0 { "+" } else { "" }, time(over)), crate::pass(over <= 2.0))
+            }
+            Err(_) => ("–".to_owned(), "not measured"),
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {over} | {verdict} | {} |",
+            t.tool,
+            bytes(t.wasm_len),
+            cell(&t.cold),
+            cell(&t.warm),
+            time(t.precompile.median()),
+            cell(&t.wasmtime_compile)
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! `ANALYSIS.md` beside this file.
 
 mod cli;
+mod hardened;
 mod instantiate;
 mod load;
 mod memory;
@@ -247,7 +248,17 @@ fn report(plan: &Plan) {
         true => Some(cli::measure(&root, &work, &corpus_dir, plan.quick, plan.process_runs)),
         false => None,
     };
-    let md = markdown(plan, &measured, &none_host, cli.as_ref(), &root);
+    // Section 8: the bundled plugin and the corpus commands that have a
+    // first call to make (hello-c, avr-as; full runs: flite too).
+    let mut hardened_rows = vec![hardened::measure(&root, "calc.wat (bundled)", &calc, "add", plan.process_runs)];
+    let hardened_corpus: &[&str] = if plan.quick { &["hello-c"] } else { &["hello-c", "avr-as", "flite"] };
+    for name in hardened_corpus {
+        let wasm = corpus_dir.join(format!("{name}.wasm"));
+        if wasm.is_file() {
+            hardened_rows.push(hardened::measure(&root, &format!("{name}.wasm"), &wasm, "", plan.process_runs));
+        }
+    }
+    let md = markdown(plan, &measured, &none_host, cli.as_ref(), &hardened_rows, &root);
     let path = out_dir.join("BENCHMARKS.md");
     std::fs::write(&path, md).unwrap();
     eprintln!("report: wrote {} and {}", path.display(), svg.display());
@@ -299,6 +310,7 @@ fn markdown(
     measured: &[Measured],
     none: &process::Host,
     cli: Option<&cli::CliReport>,
+    hardened_rows: &[hardened::Row],
     root: &Path,
 ) -> String {
     let mut md = String::new();
@@ -683,6 +695,7 @@ fn markdown(
         })
         .collect();
     instantiate::markdown(w, &firsts, plan.first_instance_runs);
+    hardened::markdown(w, hardened_rows, plan.process_runs);
 
     let analysis = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/report/ANALYSIS.md");
     let _ = writeln!(w, "\n{}", std::fs::read_to_string(analysis).unwrap_or_default().trim_end());
