@@ -116,7 +116,11 @@ fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
 
 /// Times `command` `runs` times (after `before` each run, outside the
 /// clock); every run must succeed.
-fn timed(runs: usize, mut before: impl FnMut(), mut command: impl FnMut() -> Command) -> Result<Samples, String> {
+fn timed(
+    runs: usize,
+    mut before: impl FnMut(),
+    mut command: impl FnMut() -> Command,
+) -> Result<Samples, String> {
     let mut samples = Vec::new();
     for _ in 0..runs {
         before();
@@ -155,7 +159,13 @@ fn exe_outputs(
         let out = dir.join(format!("{}.exe", tool.name));
         let exe = |cache: &Path| {
             let mut command = Command::new(cli.as_ref().unwrap());
-            command.arg("exe").arg(&wasm).arg("-o").arg(&out).arg("--static").env("WASMBAKE_CACHE_DIR", cache);
+            command
+                .arg("exe")
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&out)
+                .arg("--static")
+                .env("WASMBAKE_CACHE_DIR", cache);
             command
         };
         let warm_cache = root.join("target/wasmbake");
@@ -168,7 +178,8 @@ fn exe_outputs(
                     false => timed(runs, || drop(std::fs::remove_dir_all(&cold_cache)), || exe(&cold_cache)),
                 },
                 // (The first run fills the cache when the toolbox's build has not.)
-                timed(1, || {}, || exe(&warm_cache)).and_then(|_| timed(runs.max(3), || {}, || exe(&warm_cache))),
+                timed(1, || {}, || exe(&warm_cache))
+                    .and_then(|_| timed(runs.max(3), || {}, || exe(&warm_cache))),
             ),
         };
         let bytes = std::fs::read(&wasm).unwrap();
@@ -183,11 +194,15 @@ fn exe_outputs(
         );
         let wasmtime_compile = wasmtime.clone().and_then(|bin| {
             let cwasm = dir.join(format!("{}.timed.cwasm", tool.name));
-            timed(runs, || {}, || {
-                let mut command = Command::new(&bin);
-                command.arg("compile").arg(&wasm).arg("-o").arg(&cwasm);
-                command
-            })
+            timed(
+                runs,
+                || {},
+                || {
+                    let mut command = Command::new(&bin);
+                    command.arg("compile").arg(&wasm).arg("-o").arg(&cwasm);
+                    command
+                },
+            )
         });
         let built = warm.as_ref().map(|_| out.clone()).map_err(Clone::clone);
         outputs.push((tool.name.to_owned(), built));
@@ -475,7 +490,12 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
         let phases = phase_host.clone().and_then(|host| phases(&host, tool, runs, &dir));
         tools.push(ToolReport { tool, rows, phases });
     }
-    CliReport { tools, phase_host: link.map_or("not built".into(), |l| l.label.replace('`', "")), exe, exe_build }
+    CliReport {
+        tools,
+        phase_host: link.map_or("not built".into(), |l| l.label.replace('`', "")),
+        exe,
+        exe_build,
+    }
 }
 
 /// Spawn → exit of every available runner, `runs` rounds after one warm-up
@@ -836,7 +856,8 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
                 let _ = writeln!(w, "| {} | not run: {} |", tool.tool.name, why.replace('|', "/"));
             }
         }
-    }    exe_markdown(w, report);
+    }
+    exe_markdown(w, report);
 }
 
 /// The `wasmbake exe` build-time table (end of section 6).

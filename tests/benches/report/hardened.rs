@@ -31,7 +31,8 @@ pub struct Row {
 /// A host that loads `module` baked with or without `executable_segment`,
 /// prints "load <ns> first <ns>" and the first call's result.
 fn host(root: &Path, module: &Path, executable: bool) -> PathBuf {
-    let stem = module.file_stem().unwrap().to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    let stem =
+        module.file_stem().unwrap().to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric(), "-");
     let package = format!("wbr-hard-{stem}-{}", if executable { "text" } else { "rodata" });
     let dir = root.join("target/wasmbake-report/hosts").join(&package);
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -78,7 +79,12 @@ fn host(root: &Path, module: &Path, executable: bool) -> PathBuf {
         .stdout(Stdio::inherit())
         .output()
         .unwrap();
-    assert!(out.status.success(), "building {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "building {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     root.join("target/release").join(&package)
 }
 
@@ -117,7 +123,11 @@ pub fn measure(root: &Path, label: &str, module: &Path, call: &str, runs: usize)
         whole: Samples::new(whole),
         size: std::fs::metadata(host).unwrap().len(),
     };
-    Row { module: label.to_owned(), default: mode(default, &hosts[0]), executable: mode(executable, &hosts[1]) }
+    Row {
+        module: label.to_owned(),
+        default: mode(default, &hosts[0]),
+        executable: mode(executable, &hosts[1]),
+    }
 }
 
 pub fn markdown(w: &mut String, rows: &[Row], runs: usize) {

@@ -250,12 +250,19 @@ fn report(plan: &Plan) {
     };
     // Section 8: the bundled plugin and the corpus commands that have a
     // first call to make (hello-c, avr-as; full runs: flite too).
-    let mut hardened_rows = vec![hardened::measure(&root, "calc.wat (bundled)", &calc, "add", plan.process_runs)];
+    let mut hardened_rows =
+        vec![hardened::measure(&root, "calc.wat (bundled)", &calc, "add", plan.process_runs)];
     let hardened_corpus: &[&str] = if plan.quick { &["hello-c"] } else { &["hello-c", "avr-as", "flite"] };
     for name in hardened_corpus {
         let wasm = corpus_dir.join(format!("{name}.wasm"));
         if wasm.is_file() {
-            hardened_rows.push(hardened::measure(&root, &format!("{name}.wasm"), &wasm, "", plan.process_runs));
+            hardened_rows.push(hardened::measure(
+                &root,
+                &format!("{name}.wasm"),
+                &wasm,
+                "",
+                plan.process_runs,
+            ));
         }
     }
     let md = markdown(plan, &measured, &none_host, cli.as_ref(), &hardened_rows, &root);
