@@ -139,6 +139,10 @@ fn timed(
     Ok(Samples::new(samples))
 }
 
+/// What [`exe_outputs`] made: the `wasmbake` command (or why there is
+/// none), each tool's executable (or why not), and the timings.
+type ExeOutputs = (Result<PathBuf, String>, Vec<(String, Result<PathBuf, String>)>, Vec<ExeTiming>);
+
 /// `wasmbake exe --static` of each tool, timed cold (full runs) and warm,
 /// beside its precompilation alone and `wasmtime compile`; returns the
 /// outputs (for the whole-process table) and the timings.
@@ -148,7 +152,7 @@ fn exe_outputs(
     corpus: &Path,
     quick: bool,
     wasmtime: &Result<PathBuf, String>,
-) -> (Result<PathBuf, String>, Vec<(String, Result<PathBuf, String>)>, Vec<ExeTiming>) {
+) -> ExeOutputs {
     let cli = wasmbake_cli(root, quick);
     let runs = if quick { 1 } else { 5 };
     let engine = wasmbake_compiler::engine(&wasmbake_compiler::Options::default()).unwrap();
