@@ -1,9 +1,10 @@
 //! Builds the runner `wasmbake exe` copies, once, when `wasmbake` itself is
 //! built or installed, so that `exe` compiles no Rust: the `wasmbake-runner`
 //! package, release profile, for this host (dynamic) and static (musl when
-//! that Rust target is installed, else glibc with `+crt-static`), in a
-//! target directory of its own (`<target>/wasmbake-runner`: the outer
-//! build holds the main one's lock). The binaries are embedded in
+//! that Rust target is installed, else glibc with `+crt-static`), from
+//! wherever its sources are (this repository's workspace, or the registry),
+//! in the same target directory unless that would wait on the outer build's
+//! lock (then `<target>/wasmbake-runner`). The binaries are embedded in
 //! `wasmbake` (`OUT_DIR/runner-*`); a variant that cannot be built is left
 //! out, and `exe` says so when asked for it.
 
@@ -11,10 +12,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let host = std::env::var("TARGET").unwrap();
-    let workspace = manifest_dir.parent().unwrap();
+    // The runner's sources: its manifest, from its build script (`links`).
+    // In this repository (`cargo install --path cli`, tests) it is a member
+    // of the workspace, built with the workspace's lock file; installed from
+    // crates.io it is a package of its own, with the lock file packaged
+    // with it (it has a binary).
+    let runner_manifest = PathBuf::from(
+        std::env::var("DEP_WASMBAKE_RUNNER_MANIFEST")
+            .expect("wasmbake-runner's build script names its manifest"),
+    );
+    let runner_dir = runner_manifest.parent().unwrap().to_owned();
+    let workspace = runner_dir
+        .parent()
+        .filter(|w| std::fs::read_to_string(w.join("Cargo.toml")).is_ok_and(|t| t.contains("\"runner\"")))
+        .map(|w| w.join("Cargo.toml"));
+    let manifest = workspace.clone().unwrap_or(runner_manifest);
+    let source = Source { locked: manifest.with_file_name("Cargo.lock").is_file(), manifest };
+
     // OUT_DIR is <target>/<profile>/build/<pkg>/out, or
     // <target>/<triple>/<profile>/build/<pkg>/out.
     let target_dir = out_dir.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file()).unwrap_or(&out_dir);
@@ -32,12 +48,15 @@ fn main() {
     } else {
         target_dir.to_path_buf()
     };
-    for dir in ["../runner/src", "../src", "../runtime/src"] {
-        println!("cargo::rerun-if-changed={}", manifest_dir.join(dir).display());
+    println!("cargo::rerun-if-changed={}", runner_dir.join("src").display());
+    if let Some(workspace) = &workspace {
+        let root = workspace.parent().unwrap();
+        for dir in ["src", "runtime/src", "Cargo.lock"] {
+            println!("cargo::rerun-if-changed={}", root.join(dir).display());
+        }
     }
-    println!("cargo::rerun-if-changed={}", workspace.join("Cargo.lock").display());
 
-    let dynamic = build(workspace, &runner_target, None, None)
+    let dynamic = build(&source, &runner_target, None, None)
         .map_err(|why| println!("cargo::warning=wasmbake-cli: no runner for {host}: {why}"))
         .ok();
     let statics: Vec<(String, Option<&str>)> = if host.starts_with("x86_64-unknown-linux") {
@@ -51,7 +70,7 @@ fn main() {
     let mut static_runner = None;
     let mut failures = Vec::new();
     for (triple, flags) in &statics {
-        match build(workspace, &runner_target, Some(triple), *flags) {
+        match build(&source, &runner_target, Some(triple), *flags) {
             Ok(path) => {
                 static_runner = Some((triple.clone(), path));
                 break;
@@ -83,29 +102,28 @@ fn main() {
     std::fs::write(out_dir.join("runners.rs"), rs).unwrap();
 }
 
+/// Where the runner is built from: a manifest (the workspace's, or the
+/// runner package's own), and whether a lock file comes with it.
+struct Source {
+    manifest: PathBuf,
+    locked: bool,
+}
+
 /// Builds the runner for `triple` (`None`: the host, without `--target`, so
 /// that its output cannot be a static variant's for the same triple): its
 /// path, or cargo's first error line.
 fn build(
-    workspace: &Path,
+    source: &Source,
     target_dir: &Path,
     triple: Option<&str>,
     rustflags: Option<&str>,
 ) -> Result<PathBuf, String> {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--locked",
-            "-p",
-            "wasmbake-runner",
-            "--bin",
-            "wasmbake-runner",
-        ])
+        .args(["build", "--release", "--quiet", "-p", "wasmbake-runner", "--bin", "wasmbake-runner"])
+        .args(source.locked.then_some("--locked"))
         .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
+        .arg(&source.manifest)
         .arg("--target-dir")
         .arg(target_dir);
     // The outer build's settings are not the runner's (clippy's driver
