@@ -281,7 +281,7 @@ pub fn map(path: &PathBuf, start: u64, end: u64, code: &[(u64, u64)]) -> std::io
             return Err(std::io::Error::last_os_error());
         }
         let page = (libc::sysconf(libc::_SC_PAGESIZE).max(4096)) as u64;
-        for &(offset, code_len) in code {
+        for &(offset, code_len) in code.iter().filter(|(_, len)| *len > 0) {
             let (from, to) = (
                 offset / page * page,
                 (offset + code_len).next_multiple_of(page).min(end.next_multiple_of(page)),
