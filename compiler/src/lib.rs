@@ -29,7 +29,7 @@ use wasmparser::WasmFeatures;
 use wasmtime::{Config, Engine};
 
 pub use descriptor::Descriptor;
-pub use embedding::{Embedding, LinkedArtifact, embed_expr};
+pub use embedding::{Embedding, LinkedArtifact, embed_expr, executable_section};
 pub use error::Error;
 pub use names::{NameTable, ReadNames};
 pub use object_file::link_object;

@@ -89,7 +89,7 @@ pub struct Manifest {
     pub dirs: Vec<(DirAccess, String, String)>,
 }
 
-/// A tool's parts, for [`write`].
+/// A tool's parts, for [`write()`].
 pub struct ToolParts<'a> {
     /// What it is invoked as.
     pub name: &'a str,
