@@ -104,14 +104,20 @@ pub struct ExeTiming {
 
 /// The `wasmbake` command: release in full runs (its runners are built by
 /// its build script, in `target/wasmbake-runner`, minutes the first time);
-/// `--quick` uses the debug build the test command has made.
+/// `--quick` uses the debug build the test command has made (built here by
+/// the same `cargo test --workspace` when it is missing: `cargo build -p
+/// wasmbake-cli` alone unifies other features and would build Wasmtime
+/// again).
 fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
-    let args: &[&str] = match quick {
-        true => &["build", "--quiet", "-p", "wasmbake-cli"],
-        false => &["build", "--release", "--quiet", "-p", "wasmbake-cli"],
-    };
-    cargo(root, &root.join("target"), args, None)?;
-    Ok(root.join(if quick { "target/debug/wasmbake" } else { "target/release/wasmbake" }))
+    if quick {
+        let debug = root.join("target/debug/wasmbake");
+        if !debug.is_file() {
+            cargo(root, &root.join("target"), &["test", "--workspace", "--no-run", "--quiet"], None)?;
+        }
+        return Ok(debug);
+    }
+    cargo(root, &root.join("target"), &["build", "--release", "--quiet", "-p", "wasmbake-cli"], None)?;
+    Ok(root.join("target/release/wasmbake"))
 }
 
 /// Times `command` `runs` times (after `before` each run, outside the
