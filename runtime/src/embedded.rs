@@ -237,9 +237,13 @@ impl Embedded {
         let context = |e: wasmtime::Error| {
             // Refused executable memory that wasmbake's code memory did not
             // explain (an engine of other settings): say what would work.
-            let hint = match format!("{e:#}").contains("Hardened hosts") {
-                true => None,
-                false => code_memory::exec_gain_hint(self.executable),
+            // (Other errors, such as a foreign architecture, get no hint.)
+            let text = format!("{e:#}");
+            let refused = text.contains("executable")
+                && (text.contains("Permission denied") || text.contains("Operation not permitted"));
+            let hint = match refused && !text.contains("Hardened hosts") {
+                true => code_memory::exec_gain_hint(self.executable),
+                false => None,
             };
             e.context(format!(
                 "wasmbake: cannot load plugin `{}` into this engine{}",

@@ -26,6 +26,10 @@ mod linked {
 mod fallback {
     wasmbake::include_plugins!("fallback.rs");
 }
+/// A foreign native artifact without one.
+mod aarch64 {
+    wasmbake::include_plugins!("aarch64.rs");
+}
 
 fn square(module: &Module, x: i32) -> i32 {
     let mut store = Store::new(module.engine(), ());
@@ -93,6 +97,12 @@ fn hardened_steps(why: &str) {
         assert!(error.contains(expected), "missing {expected:?} in: {error}");
     }
     assert!(IN_RODATA.load(&engine).is_err(), "and again, no panic");
+
+    // An error that has nothing to do with executable memory gets no hint.
+    if cfg!(target_arch = "x86_64") {
+        let error = format!("{:#}", aarch64::MATH.load(&engine).unwrap_err());
+        assert!(error.contains("compiled for") && !error.contains("Hardened hosts"), "{error}");
+    }
 
     // Pulley bytecode is never executable.
     let loaded = fallback::MATH.load_detailed(&engine).unwrap();
