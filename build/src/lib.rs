@@ -422,7 +422,10 @@ impl Builder {
         out_dir: &Path,
     ) -> Result<Option<(wasmbake_compiler::LinkedArtifact, PathBuf)>, String> {
         let len = std::fs::metadata(&baked.artifact).map_err(|e| e.to_string())?.len();
-        if !self.link_object.unwrap_or(len >= self.link_object_threshold) {
+        // An executable segment on a target where rustc's data cannot be put
+        // in one (COFF) goes through an object whatever the settings.
+        let must = self.executable_segment && wasmbake_compiler::executable_section(target).is_err();
+        if !must && !self.link_object.unwrap_or(len >= self.link_object_threshold) {
             return Ok(None);
         }
         let library = self.library_name(target);
@@ -559,6 +562,15 @@ mod tests {
         assert_eq!(objects(builder().link_object_threshold(1)), [true]);
         assert_eq!(objects(builder().link_object_threshold(1).link_object(false)), [false]);
         assert_eq!(objects(builder().link_object(true)), [true]);
+        // An executable segment for COFF can only be linked.
+        let windows = |builder: Builder| -> Vec<bool> {
+            let out = dir.join("out-windows");
+            std::fs::create_dir_all(&out).unwrap();
+            let plugins = builder.compile_into(&dir, &out, "x86_64-pc-windows-msvc", &dir.join("c")).unwrap();
+            plugins.iter().map(|p| p.object.as_ref().is_some_and(|o| o.is_file())).collect()
+        };
+        assert_eq!(windows(builder().executable_segment(true).link_object(false)), [true]);
+        assert_eq!(windows(builder().executable_segment(false)), [false]);
         let generated = std::fs::read_to_string(dir.join("out").join(OUT_FILE)).unwrap();
         assert!(generated.contains("#[link_name"), "a linked plugin is declared as an extern static");
         let _ = std::fs::remove_dir_all(&dir);
