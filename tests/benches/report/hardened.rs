@@ -8,7 +8,7 @@
 //! from outside, and each binary's size.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use std::fmt::Write as _;
@@ -71,20 +71,7 @@ fn host(root: &Path, module: &Path, executable: bool) -> PathBuf {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", root.join("target"))
-        .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake"))
-        .stdout(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "building {} failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::process::build_crate(root, &dir);
     root.join("target/release").join(&package)
 }
 

@@ -106,24 +106,7 @@ pub fn build(root: &Path, module: Option<&Path>, runs: usize) -> Host {
     };
     std::fs::write(dir.join("src/main.rs"), &main).unwrap();
 
-    let cargo = || {
-        let start = Instant::now();
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", root.join("target"))
-            .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake"))
-            .stdout(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "building {} failed:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        start.elapsed()
-    };
+    let cargo = || build_crate(root, &dir);
     cargo(); // warm: dependencies, wasmbake's cache
     let binary = root.join("target/release").join(&package);
     let mut rebuild = Vec::new();
@@ -136,6 +119,28 @@ pub fn build(root: &Path, module: Option<&Path>, runs: usize) -> Host {
     }
     let size = std::fs::metadata(&binary).unwrap().len();
     Host { binary, dir, rebuild: Samples::new(rebuild), size }
+}
+
+/// Builds the generated host crate in `dir` (release, this workspace's
+/// `target/` and wasmbake cache); panics with cargo's output if it fails.
+/// Returns how long the build took.
+pub fn build_crate(root: &Path, dir: &Path) -> Duration {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake"))
+        .stdout(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "building {} failed:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    start.elapsed()
 }
 
 /// Exec → first call → exit, wall time per run, all commands interleaved;
