@@ -1,22 +1,22 @@
 //! The examples' build script: bakes `plugins/` with wasmbake-build (for
-//! `folder`), the toolbox's programs (for `toolbox`: its own `cat`, and
-//! `avr-as`, `flite` and `hello-c` from `../shared/corpus` when it is there),
-//! and makes `include_module!` (in `hello`) compile for the target Cargo
-//! builds for, which matters when cross-compiling.
+//! `folder`) and the toolbox's programs (for `toolbox`: its own `cat`, and
+//! `avr-as`, `flite`, `hello-c` and the component `hello-c.component` from
+//! the shared corpus when it is there).
 
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    wasmbake_build::configure();
     wasmbake_build::Builder::new().dir("plugins").fallback_pulley(true).compile()?;
 
     let mut toolbox = wasmbake_build::Builder::new().dir("toolbox/plugins").out_file("toolbox.rs");
     println!("cargo::rustc-check-cfg=cfg(wasmbake_corpus)");
     // Relative to this crate, as plugin paths are (absolute paths would end
     // up in the binary, in `Embedded::source`).
-    let corpus = Path::new("../../shared/corpus");
+    let corpus = wasmbake_test_support::corpus::dir_from(Path::new(env!("CARGO_MANIFEST_DIR")));
     println!("cargo::rerun-if-changed={}", corpus.display());
-    let tools = ["avr-as.wasm", "flite.wasm", "hello-c.wasm"];
+    println!("cargo::rerun-if-env-changed={}", wasmbake_test_support::corpus::VARIABLE);
+    // (hello-c.component.wasm: the same program as a preview-2 command.)
+    let tools = ["avr-as.wasm", "flite.wasm", "hello-c.wasm", "hello-c.component.wasm"];
     if tools.iter().all(|tool| corpus.join(tool).is_file()) {
         for tool in tools {
             toolbox = toolbox.module(corpus.join(tool));

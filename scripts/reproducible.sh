@@ -21,7 +21,7 @@ for i in 0 1; do
   target=${builds[$i]}
   echo "== build $((i + 1)): CARGO_TARGET_DIR=$target"
   (cd "$root" && CARGO_TARGET_DIR="$target" WASMBAKE_CACHE_DIR="$target/../cache-$i" \
-    cargo build --release --quiet -p wasmbake-examples --examples)
+    cargo build --release --quiet -p wasmbake-examples -p wasmbake-example-hello --examples)
 done
 a=${builds[0]}/../cache-0; b=${builds[1]}/../cache-1
 fail=0

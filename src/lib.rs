@@ -1,13 +1,24 @@
 //! Ship WebAssembly plugins *inside* a Rust binary, with zero start-up cost.
 //!
-//! ```ignore
-//! static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("plugins/greet.wasm");
+//! ```no_run
+//! use wasmbake::wasmtime::{Instance, Store};
 //!
-//! let engine = wasmbake::engine()?;            // compatible with every baked artifact
-//! let module = PLUGIN.load(&engine)?;          // a wasmtime::Module, loaded in place
-//! let name = PLUGIN.names().name_of(12);       // Option<&'static str>, no allocation
-//! let idx = PLUGIN.names().index_of("main");   // Option<u32>, perfect hash
-//! let raw: &'static [u8] = PLUGIN.artifact();  // the baked Wasmtime artifact
+//! // (A path relative to your crate's Cargo.toml: `.wasm` or `.wat`.)
+//! static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("examples/hello/greet.wat");
+//!
+//! fn main() -> wasmbake::wasmtime::Result<()> {
+//!     let engine = wasmbake::engine()?; // loads every baked artifact in place
+//!     let module = PLUGIN.load(&engine)?; // a wasmtime::Module of `engine`
+//!     let mut store = Store::new(&engine, ());
+//!     let instance = Instance::new(&mut store, &module, &[])?;
+//!     let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib")?;
+//!     assert_eq!(fib.call(&mut store, 20)?, 6765);
+//!
+//!     let index = PLUGIN.names().index_of("fib"); // Option<u32>: a perfect hash, no allocation
+//!     let name = PLUGIN.names().name_of(1); // Option<&'static str>, from static memory
+//!     let raw: &'static [u8] = PLUGIN.artifact(); // the baked Wasmtime artifact
+//!     Ok(())
+//! }
 //! ```
 //!
 //! At compile time [`include_module!`] validates the module, strips its `name`
@@ -21,20 +32,43 @@
 //! process: `PLUGIN.command().args(..).run()` (see `Command`), and
 //! `exec()` makes a whole command-line tool of it.
 //!
-//! See the README for how it works and what it costs.
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `wasi` | `Embedded::command`, `Command`, `Reactor`, and `wasmbake::wasi` (wasmtime-wasi, preview 1) |
+//! | `pulley` | runs the Pulley fallback `wasmbake_build::Builder::fallback_pulley` bakes, where native code cannot run |
+//!
+//! # Building plugins
+//!
+//! The compiler runs inside the build (in the proc-macro, or the build
+//! helper in `build.rs`). Build it optimised, or precompiling is about 18
+//! times slower; wasmbake warns, once per build, when these lines are
+//! missing from the consumer's `Cargo.toml`:
+//!
+//! ```toml
+//! [profile.dev.build-override]
+//! opt-level = 3
+//! [profile.release.build-override]
+//! opt-level = 3
+//! ```
+//!
+//! The guide (`docs/` in the repository) says how it works and what it
+//! costs.
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use wasmbake_runtime::{
-    AUTO_AT_LOAD_MIN, Embedded, LoadKind, Loaded, MemoryImage, Names, PULLEY_TARGET, config, demangle,
-    engine, names, pulley_engine, pulley_wasm_config, wasm_config, wasmtime,
+    Embedded, LoadKind, Loaded, MemoryImage, Names, config, demangle, engine, pulley_engine, wasmtime,
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
 /// [`Embedded`] (use it to initialise a `static`).
 ///
-/// ```ignore
-/// static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("plugins/greet.wasm");
+/// ```no_run
+/// static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("examples/hello/greet.wat");
+/// # fn main() {}
 /// ```
 ///
 /// * The path is relative to the calling crate's `Cargo.toml` directory. A
@@ -57,9 +91,32 @@ pub use wasmbake_runtime::{
 ///   read-only, executable section the linker places with the program's
 ///   code (ELF and Mach-O), and its code runs without any protection change,
 ///   where the process may never make memory executable (systemd's
-///   `MemoryDenyWriteExecute=yes`, `prctl(PR_SET_MDWE)`): README, "Hardened
+///   `MemoryDenyWriteExecute=yes`, `prctl(PR_SET_MDWE)`): guide, "Hardened
 ///   hosts". [`Embedded::in_executable_segment`] tells.
 pub use wasmbake_macros::include_module;
+
+/// Bakes a WebAssembly component into the binary and evaluates to an
+/// [`EmbeddedComponent`] (use it to initialise a `static`). Needs the
+/// `component` feature.
+///
+/// ```ignore
+/// static GUEST: wasmbake::EmbeddedComponent = wasmbake::include_component!("plugins/guest.wasm");
+/// let component = GUEST.load(&wasmbake::engine()?)?; // a wasmtime::component::Component
+/// ```
+///
+/// Everything [`include_module!`] says holds, with these differences:
+/// * the file is a component (binary, or component text); a core module is
+///   a compile error that names `include_module!`, as a component given to
+///   `include_module!` names this macro;
+/// * each core module keeps its own static name table
+///   ([`EmbeddedComponent::names`]); their `name` sections are blanked in
+///   place, so backtrace offsets are offsets in the original file;
+/// * the options are the same (`crate =`, `strict_names`,
+///   `executable_segment`).
+#[cfg(feature = "component")]
+pub use wasmbake_macros::include_component;
+#[cfg(feature = "component")]
+pub use wasmbake_runtime::{ComponentNames, CoreModuleNames, EmbeddedComponent};
 
 #[doc(hidden)]
 pub use wasmbake_runtime::__private;
@@ -71,9 +128,11 @@ pub use wasmbake_runtime::{
 
 /// Includes the plugin statics that `wasmbake_build::Builder::compile` wrote
 /// from the crate's `build.rs`: one `pub static NAME: wasmbake::Embedded` per
-/// plugin, named from the file stem in SCREAMING_SNAKE_CASE.
+/// plugin (`wasmbake::EmbeddedComponent` for a component), named from the
+/// file stem in SCREAMING_SNAKE_CASE.
 ///
 /// ```ignore
+/// // (Not compiled here: it includes the file `build.rs` writes into OUT_DIR.)
 /// wasmbake::include_plugins!();
 /// let module = GREET_V2.load(&wasmbake::engine()?)?;
 /// ```

@@ -1,4 +1,4 @@
-//! A host with a folder of plugins: `cargo run --release --example folder`.
+//! A host with a folder of plugins: `cargo run -p wasmbake-examples --example folder`.
 //!
 //! `examples/build.rs` bakes every file in `examples/plugins/` with
 //! wasmbake-build (native code for Cargo's target plus a Pulley fallback);

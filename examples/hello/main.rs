@@ -1,8 +1,8 @@
-//! A host program with a bundled plugin: `cargo run --release --example hello`.
+//! A host program with a bundled plugin: `cargo run --example hello`.
 
 use wasmbake::wasmtime::{Instance, Store};
 
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("hello/greet.wat");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("greet.wat");
 
 fn main() -> wasmbake::wasmtime::Result<()> {
     let engine = wasmbake::engine()?;

@@ -11,32 +11,66 @@
 //! tool gets the toolbox's arguments, stdin, stdout and stderr, and the
 //! current directory (as `.`, read-write: what a native tool could touch);
 //! its exit status is the toolbox's (a trap: 134, as `wasmtime run`). No
-//! environment variable is passed.
+//! environment variable is passed. A tool is a preview-1 module or a
+//! preview-2 command component (`hello-c.component`, from the corpus).
 
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
-use wasmbake::{Access, Embedded};
+use wasmbake::{Access, Command, Embedded, EmbeddedComponent};
 
 mod tools {
     wasmbake::include_plugins!("toolbox.rs");
 }
 
-/// The bundled tools. The corpus programs are there when `../shared/corpus`
+/// A bundled tool: a preview-1 module or a preview-2 command component.
+#[derive(Clone, Copy)]
+enum Tool {
+    Module(&'static Embedded),
+    Component(&'static EmbeddedComponent),
+}
+
+impl Tool {
+    fn name(self) -> &'static str {
+        match self {
+            Tool::Module(m) => m.program_name(),
+            Tool::Component(c) => c.program_name(),
+        }
+    }
+
+    fn command(self) -> Command {
+        match self {
+            Tool::Module(m) => m.command(),
+            Tool::Component(c) => c.command(),
+        }
+    }
+
+    /// (Source, artifact bytes, name-table bytes.)
+    fn sizes(self) -> (&'static str, usize, usize) {
+        match self {
+            Tool::Module(m) => (m.source(), m.artifact().len(), m.names().as_bytes().len()),
+            Tool::Component(c) => (c.source(), c.artifact().len(), c.names().as_bytes().len()),
+        }
+    }
+}
+
+/// The bundled tools. The corpus programs are there when the shared corpus
 /// was present at build time (`wasmbake_corpus`).
-static TOOLS: &[&Embedded] = &[
-    &tools::CAT,
+static TOOLS: &[Tool] = &[
+    Tool::Module(&tools::CAT),
     #[cfg(wasmbake_corpus)]
-    &tools::AVR_AS,
+    Tool::Module(&tools::AVR_AS),
     #[cfg(wasmbake_corpus)]
-    &tools::FLITE,
+    Tool::Module(&tools::FLITE),
     #[cfg(wasmbake_corpus)]
-    &tools::HELLO_C,
+    Tool::Module(&tools::HELLO_C),
+    #[cfg(wasmbake_corpus)]
+    Tool::Component(&tools::HELLO_C_COMPONENT),
 ];
 
-fn find(name: &OsString) -> Option<&'static Embedded> {
-    TOOLS.iter().copied().find(|tool| name.to_str() == Some(tool.program_name()))
+fn find(name: &OsString) -> Option<Tool> {
+    TOOLS.iter().copied().find(|tool| name.to_str() == Some(tool.name()))
 }
 
 fn main() -> ExitCode {
@@ -76,16 +110,16 @@ fn main() -> ExitCode {
 
 fn list() -> ExitCode {
     for tool in TOOLS {
+        let (source, artifact, names) = tool.sizes();
         println!(
-            "{:<10} {:>10} bytes of native code and data, {:>7} bytes of names  ({})",
-            tool.program_name(),
-            tool.artifact().len(),
-            tool.names().as_bytes().len(),
-            tool.source()
+            "{:<17} {artifact:>10} bytes of native code and data, {names:>7} bytes of names  ({source})",
+            tool.name(),
         );
     }
     if cfg!(not(wasmbake_corpus)) {
-        println!("(avr-as, flite and hello-c are bundled when ../shared/corpus is present at build time)");
+        println!(
+            "(avr-as, flite, hello-c and hello-c.component are bundled when the shared corpus is present at build time)"
+        );
     }
     ExitCode::SUCCESS
 }

@@ -1,3 +1,3 @@
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/component.wat");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/component.wat");
 
 fn main() {}

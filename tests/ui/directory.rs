@@ -1,4 +1,4 @@
 // A directory cannot be read as a file.
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/truncated.wasm");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/truncated.wasm");
 
 fn main() {}

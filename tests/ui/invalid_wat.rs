@@ -1,3 +1,3 @@
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/bad.wat");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/bad.wat");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/does-not-exist.wasm");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/does-not-exist.wasm");
 
 fn main() {}

@@ -1,4 +1,4 @@
 // A malformed name section in strict mode: an error on the path.
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/names.wat", strict_names);
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/names.wat", strict_names);
 
 fn main() {}

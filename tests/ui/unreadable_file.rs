@@ -1,4 +1,4 @@
 // A file that cannot be read (a symbolic link to itself).
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/loop.wasm");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/loop.wasm");
 
 fn main() {}

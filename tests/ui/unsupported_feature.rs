@@ -1,3 +1,3 @@
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/custom_page_sizes.wat");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/custom_page_sizes.wat");
 
 fn main() {}

@@ -1,4 +1,4 @@
 // A binary whose magic number is wrong.
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/magic.wasm");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/magic.wasm");
 
 fn main() {}

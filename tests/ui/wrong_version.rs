@@ -1,4 +1,4 @@
 // The right magic number with an unknown version.
-static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("tests/ui/fixtures/version.wasm");
+static PLUGIN: wasmbake::Embedded = wasmbake::include_module!("fixtures/version.wasm");
 
 fn main() {}

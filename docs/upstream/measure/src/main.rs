@@ -105,7 +105,7 @@ fn load(path: &str, plugin: &'static Embedded, cwasm: &std::path::Path) -> (Engi
             (engine, module)
         }
         "in place + exe file" => {
-            let mut config = wasmbake::wasm_config();
+            let mut config = wasmbake::__private::wasm_config();
             config.with_custom_code_memory(Some(std::sync::Arc::new(InPlace)));
             let engine = Engine::new(&config).unwrap();
             let artifact = plugin.artifact();
@@ -119,7 +119,7 @@ fn load(path: &str, plugin: &'static Embedded, cwasm: &std::path::Path) -> (Engi
             (engine, module)
         }
         _ => {
-            let engine = Engine::new(&wasmbake::wasm_config()).unwrap();
+            let engine = Engine::new(&wasmbake::__private::wasm_config()).unwrap();
             // SAFETY: an unmodified artifact for this configuration.
             let module = unsafe { Module::deserialize_file(&engine, cwasm) }.unwrap();
             (engine, module)

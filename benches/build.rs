@@ -1,0 +1,6 @@
+//! Bakes the corpus modules the criterion benches load (`corpus.rs`), when
+//! the corpus is there.
+
+fn main() {
+    wasmbake_test_support::corpus::bake(&["splicer.wasm", "hello-c.wasm"], "corpus.rs");
+}

@@ -1,0 +1,3 @@
+static PLUGIN: wasmbake::EmbeddedComponent = wasmbake::include_component!("fixtures/async_component.wat");
+
+fn main() {}

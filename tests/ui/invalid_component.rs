@@ -1,0 +1,3 @@
+static PLUGIN: wasmbake::EmbeddedComponent = wasmbake::include_component!("fixtures/bad_component.wat");
+
+fn main() {}

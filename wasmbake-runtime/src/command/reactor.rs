@@ -1,0 +1,113 @@
+//! [`Reactor`]: a WASI module that exports functions to call instead of a
+//! `_start`.
+
+use std::fmt;
+
+use wasmtime::{Instance, Store, TypedFunc, WasmParams, WasmResults};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use super::stdio::Streams;
+use super::wasi::{Calls, Prepared};
+use super::{Command, Plugin};
+use crate::Embedded;
+
+impl Command {
+    /// Instantiates the plugin as a WASI reactor: a module that exports
+    /// functions to call (and `_initialize`, which is called first, if it
+    /// exists) instead of `_start`. The same settings apply; its WASI calls
+    /// are wasmtime-wasi's synchronous ones. Piped output is readable with
+    /// [`Reactor::stdout`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Command::run`] (but `_start` is not required), and when
+    /// `_initialize` traps.
+    pub fn reactor(&mut self) -> wasmtime::Result<Reactor> {
+        let context = |e: wasmtime::Error| {
+            e.context(format!("wasmbake: cannot start plugin `{}`", self.plugin.source()))
+        };
+        let plugin = match self.plugin {
+            Plugin::Module(module) => module,
+            #[cfg(feature = "component")]
+            Plugin::Component(_) => {
+                return Err(context(wasmtime::format_err!(
+                    "a component is not a reactor: instantiate it with a `wasmtime::component::Linker` \
+                     (or `bindgen!`) and call its exports"
+                )));
+            }
+        };
+        let Prepared { module, linker, mut store, pipes } =
+            self.prepare(plugin, Calls::Sync, Streams::Capture, true, &mut |_| {}).map_err(context)?;
+        let instance = linker.instantiate(&mut store, &module).map_err(context)?;
+        if let Some(init) = instance.get_func(&mut store, "_initialize") {
+            init.typed::<(), ()>(&store)
+                .and_then(|init| init.call(&mut store, ()))
+                .map_err(|e| plugin.with_rendering(e))
+                .map_err(context)?;
+        }
+        Ok(Reactor { plugin, store, instance, pipes })
+    }
+}
+
+/// A WASI reactor instance, made by [`Command::reactor`]: call its exports.
+pub struct Reactor {
+    plugin: &'static Embedded,
+    store: Store<WasiP1Ctx>,
+    instance: Instance,
+    pipes: [Option<MemoryOutputPipe>; 2],
+}
+
+impl Reactor {
+    /// The instance.
+    pub fn instance(&self) -> Instance {
+        self.instance
+    }
+
+    /// The store the instance lives in.
+    pub fn store(&mut self) -> &mut Store<WasiP1Ctx> {
+        &mut self.store
+    }
+
+    /// The exported function `name`, typed.
+    ///
+    /// # Errors
+    ///
+    /// When there is no such export or its type differs.
+    pub fn typed_func<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+    ) -> wasmtime::Result<TypedFunc<P, R>> {
+        self.instance.get_typed_func(&mut self.store, name)
+    }
+
+    /// Calls the exported function `name`. A trap is an `Err` that still
+    /// downcasts to [`wasmtime::Trap`] (and an exit to
+    /// `wasmtime_wasi::I32Exit`), with the plugin's rendering of it (named
+    /// backtrace included) as its outermost context: what `{err}` prints.
+    ///
+    /// # Errors
+    ///
+    /// When there is no such export, its type differs, or the call traps.
+    pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> wasmtime::Result<R> {
+        let func = self.typed_func::<P, R>(name)?;
+        func.call(&mut self.store, params).map_err(|e| self.plugin.with_rendering(e))
+    }
+
+    /// What the reactor wrote to stdout so far, when stdout is piped (the
+    /// default for reactors: `Command::output`'s defaults apply).
+    pub fn stdout(&self) -> Vec<u8> {
+        self.pipes[0].as_ref().map_or_else(Vec::new, |p| p.contents().to_vec())
+    }
+
+    /// What the reactor wrote to stderr so far, when stderr is piped.
+    pub fn stderr(&self) -> Vec<u8> {
+        self.pipes[1].as_ref().map_or_else(Vec::new, |p| p.contents().to_vec())
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor").field("plugin", &self.plugin.source()).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,227 @@
+//! [`EmbeddedComponent`]: one baked component (artifact + name tables) and
+//! its loading, with the guarantees of [`crate::Embedded`]: in place, code
+//! published without ever being writable, one live in-place load per
+//! artifact, the same memory-image policy.
+
+mod names;
+mod trap;
+
+use std::sync::{Mutex, MutexGuard};
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::LoadKind;
+use crate::embedded::load_static;
+use crate::image::{self, MemoryImage};
+
+pub use names::{ComponentNames, CoreModuleNames};
+
+/// A WebAssembly component baked into the binary by
+/// `wasmbake::include_component!`: a precompiled Wasmtime artifact and one
+/// function-name table per core module, in static read-only memory.
+pub struct EmbeddedComponent {
+    source: &'static str,
+    artifact: &'static [u8],
+    names: ComponentNames<'static>,
+    /// The artifact's memory-image data: (offset, length) within `artifact`.
+    data_image: Option<(usize, usize)>,
+    /// The artifact's code lies in pages mapped executable (never writable).
+    executable: bool,
+    /// The plugin's descriptor, in its section for `wasmbake inspect`:
+    /// held so that the linker keeps it, never read here.
+    #[allow(dead_code)]
+    descriptor: &'static [u8],
+    cache: Mutex<Vec<(Engine, Component, LoadKind)>>,
+}
+
+impl EmbeddedComponent {
+    /// Used by the code `include_component!` generates.
+    ///
+    /// # Safety
+    ///
+    /// `artifact` must be the unmodified output of
+    /// `Engine::precompile_component` by wasmbake's compiler for this
+    /// wasmbake version, aligned to 64 KiB, and `names` must satisfy
+    /// [`ComponentNames::from_static_unchecked`].
+    #[doc(hidden)]
+    pub const unsafe fn from_static_unchecked(
+        source: &'static str,
+        artifact: &'static [u8],
+        names: ComponentNames<'static>,
+    ) -> EmbeddedComponent {
+        EmbeddedComponent {
+            source,
+            artifact,
+            names,
+            data_image: None,
+            executable: false,
+            descriptor: &[],
+            cache: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A component over an artifact the program mapped itself at run time
+    /// (from a file, as `wasmbake exe` outputs do), rather than one baked by
+    /// `include_component!`; as [`crate::Embedded::from_mapped`].
+    ///
+    /// # Safety
+    ///
+    /// * `artifact` is the unmodified output of this version of wasmbake's
+    ///   compiler for a component (`wasmbake_compiler::bake_as`) for this
+    ///   host;
+    /// * it starts at a 64 KiB-aligned address;
+    /// * it is never written, moved or unmapped for the life of the process;
+    /// * `names` came from [`ComponentNames::parse`] or from the same bake.
+    pub const unsafe fn from_mapped(
+        source: &'static str,
+        artifact: &'static [u8],
+        names: ComponentNames<'static>,
+    ) -> EmbeddedComponent {
+        // SAFETY: the same contract, stated above.
+        unsafe { EmbeddedComponent::from_static_unchecked(source, artifact, names) }
+    }
+
+    /// Where the artifact holds its memory images' data (as
+    /// [`crate::Embedded::with_data_image`]).
+    pub const fn with_data_image(mut self, offset: usize, len: usize) -> EmbeddedComponent {
+        self.data_image = Some((offset, len));
+        self
+    }
+
+    /// The artifact lies in pages already mapped readable and executable (as
+    /// [`crate::Embedded::with_executable_segment`]).
+    ///
+    /// # Safety
+    ///
+    /// Every page of the artifact's code must be mapped readable and
+    /// executable, and never writable, for the life of the process.
+    pub const unsafe fn with_executable_segment(mut self) -> EmbeddedComponent {
+        self.executable = true;
+        self
+    }
+
+    /// Used by the generated code: the plugin's descriptor, in its section.
+    #[doc(hidden)]
+    pub const fn with_descriptor(mut self, descriptor: &'static [u8]) -> EmbeddedComponent {
+        self.descriptor = descriptor;
+        self
+    }
+
+    /// The path the component was baked from, as written in the macro call.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// The baked Wasmtime artifact (what `Engine::precompile_component`
+    /// produced).
+    pub fn artifact(&self) -> &'static [u8] {
+        self.artifact
+    }
+
+    /// The function names of the component's core modules, from static
+    /// memory.
+    pub fn names(&self) -> &ComponentNames<'static> {
+        &self.names
+    }
+
+    /// Whether the artifact lies in an executable segment of the binary.
+    pub fn in_executable_segment(&self) -> bool {
+        self.executable
+    }
+
+    /// Loads the component into `engine`: in place (no copy, no
+    /// compilation) the first time, a clone of the same [`Component`]
+    /// afterwards. One `Component` is cached per engine; another engine
+    /// asking while the in-place one is alive gets a copy. Safe to call from
+    /// many threads at once.
+    ///
+    /// `engine` must have the component model, as [`crate::engine`] does
+    /// when the `component` feature is on.
+    ///
+    /// # Errors
+    ///
+    /// When the engine's settings do not match the artifact's (another
+    /// Wasmtime, another configuration, no component model), with
+    /// Wasmtime's description of the difference.
+    pub fn load(&self, engine: &Engine) -> wasmtime::Result<Component> {
+        self.load_with_kind(engine).map(|(component, _)| component)
+    }
+
+    /// [`EmbeddedComponent::load`], also telling whether the component runs
+    /// in place.
+    pub fn load_with_kind(&self, engine: &Engine) -> wasmtime::Result<(Component, LoadKind)> {
+        self.load_with(engine, MemoryImage::Auto)
+    }
+
+    /// [`EmbeddedComponent::load_with_kind`], choosing when the core
+    /// modules' memory images are made (the choice matters only the first
+    /// time the component is loaded into `engine`).
+    pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<(Component, LoadKind)> {
+        let mut cache = self.lock();
+        if let Some((_, component, kind)) = cache.iter().find(|(e, ..)| Engine::same(e, engine)) {
+            return Ok((component.clone(), *kind));
+        }
+        let context = |e: wasmtime::Error| {
+            e.context(format!("wasmbake: cannot load component `{}` into this engine", self.source))
+        };
+        let (component, kind) = self.load_uncached(engine).map_err(context)?;
+        let in_place = kind == LoadKind::InPlace;
+        image::prepare(
+            || component.initialize_copy_on_write_image(),
+            self.artifact,
+            self.data_image,
+            image,
+            in_place,
+            true,
+        )
+        .map_err(context)?;
+        cache.push((engine.clone(), component.clone(), kind));
+        Ok((component, kind))
+    }
+
+    /// Drops the cached `Component` for `engine` (returns whether there was
+    /// one). Once the last in-place clone is gone, the next load is in
+    /// place again.
+    pub fn evict(&self, engine: &Engine) -> bool {
+        let mut cache = self.lock();
+        let before = cache.len();
+        cache.retain(|(e, ..)| !Engine::same(e, engine));
+        cache.len() != before
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<(Engine, Component, LoadKind)>> {
+        // A panic while the lock was held cannot leave the vector inconsistent.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Called with the cache locked, so in-place loads of this artifact are
+    /// serialised (Wasmtime panics on a second live in-place load of one
+    /// buffer).
+    fn load_uncached(&self, engine: &Engine) -> wasmtime::Result<(Component, LoadKind)> {
+        // SAFETY: by the contract of `from_static_unchecked` and
+        // `from_mapped`, the artifact is `precompile_component` output,
+        // static and never written; the caller holds this plugin's lock.
+        unsafe {
+            load_static(
+                self.artifact,
+                self.executable,
+                engine,
+                Component::deserialize_raw,
+                Component::deserialize,
+            )
+        }
+    }
+}
+
+impl std::fmt::Debug for EmbeddedComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedComponent")
+            .field("source", &self.source)
+            .field("artifact_len", &self.artifact.len())
+            .field("data_image", &self.data_image)
+            .field("executable", &self.executable)
+            .field("names", &self.names)
+            .finish()
+    }
+}

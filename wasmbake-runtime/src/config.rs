@@ -1,0 +1,113 @@
+//! The one Wasmtime configuration shared by compile time and run time.
+//!
+//! Artifacts only load into an engine whose settings match the ones they were
+//! compiled with, so both halves of wasmbake build their `wasmtime::Config`
+//! from [`wasm_config`]: `wasmbake-compiler` adds the target triple and the
+//! CPU baseline (Cranelift settings, which only exist where a compiler is
+//! linked), and the run time adds the in-place [`CustomCodeMemory`].
+//!
+//! [`CustomCodeMemory`]: wasmtime::CustomCodeMemory
+
+use wasmtime::{Collector, Config, Engine};
+
+/// The WebAssembly features and run-time settings every baked artifact is
+/// compiled with, without a target or code memory.
+///
+/// Enabled proposals: everything Wasmtime 48 compiles that real toolchains
+/// emit — SIMD (and relaxed SIMD, in its deterministic flavour, so results do
+/// not depend on the host CPU), bulk memory, reference types, multi-value,
+/// tail calls, exceptions, function references, GC (deferred reference
+/// counting collector), threads (shared memories), 64-bit and multiple
+/// memories, and extended constant expressions.
+pub fn wasm_config() -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_simd(true)
+        .wasm_relaxed_simd(true)
+        .relaxed_simd_deterministic(true)
+        .wasm_bulk_memory(true)
+        .wasm_reference_types(true)
+        .wasm_multi_value(true)
+        .wasm_tail_call(true)
+        .wasm_exceptions(true)
+        .wasm_function_references(true)
+        .wasm_gc(true)
+        .collector(Collector::DeferredReferenceCounting)
+        .wasm_threads(true)
+        .wasm_memory64(true)
+        .wasm_multi_memory(true)
+        .wasm_extended_const(true)
+        // Part of Wasmtime's artifact compatibility check, and its default
+        // follows a cargo feature (`component-model-async`) that any crate in
+        // a build graph can turn on: pin it, so the compiling engine and the
+        // host always agree. Core modules never use it.
+        .concurrency_support(false);
+    config
+}
+
+/// [`wasm_config`] plus wasmbake's code memory: the configuration of engines
+/// that load baked artifacts in place (on Unix; elsewhere it is
+/// [`wasm_config`] and loads copy the artifact).
+///
+/// Start from this when you need to tune an engine (fuel, epochs, memory
+/// limits): settings that change compiled code make baked artifacts fail to
+/// load with an `Err` that names the difference.
+pub fn config() -> Config {
+    #[allow(unused_mut)]
+    let mut config = wasm_config();
+    // Loads components too (module artifacts, compiled without the
+    // component model, still load into an engine that has it).
+    #[cfg(feature = "component")]
+    config.wasm_component_model(true);
+    with_code_memory(config)
+}
+
+fn with_code_memory(mut config: Config) -> Config {
+    #[cfg(unix)]
+    config.with_custom_code_memory(Some(std::sync::Arc::new(crate::code_memory::StaticCodeMemory::new())));
+    config
+}
+
+/// [`wasm_config`] for Pulley targets, what Pulley fallback artifacts are
+/// compiled and loaded with: the same minus threads (shared memories), which
+/// Pulley cannot run. A plugin that uses shared memory has no fallback.
+pub fn pulley_wasm_config() -> Config {
+    let mut config = wasm_config();
+    config.wasm_threads(false);
+    config
+}
+
+/// A `wasmtime::Engine` that can load every artifact baked by this version of
+/// wasmbake, in place.
+pub fn engine() -> wasmtime::Result<Engine> {
+    Engine::new(&config())
+}
+
+/// The Pulley target for this host: Wasmtime's interpreter with the host's
+/// pointer width and byte order (what `wasmbake_compiler::pulley_target`
+/// picks for the same target).
+pub const PULLEY_TARGET: &str = match (cfg!(target_pointer_width = "64"), cfg!(target_endian = "big")) {
+    (true, false) => "pulley64",
+    (true, true) => "pulley64be",
+    (false, false) => "pulley32",
+    (false, true) => "pulley32be",
+};
+
+/// The process-wide engine that runs Pulley fallback artifacts (see
+/// [`crate::Embedded::load`]): [`pulley_wasm_config`] with wasmbake's code
+/// memory and the [`PULLEY_TARGET`].
+/// Made on first use; needs the `pulley` feature.
+pub fn pulley_engine() -> wasmtime::Result<Engine> {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    if !cfg!(feature = "pulley") {
+        wasmtime::bail!("wasmbake was built without its `pulley` feature: it cannot run Pulley artifacts");
+    }
+    if let Some(engine) = ENGINE.get() {
+        return Ok(engine.clone());
+    }
+    let mut config = with_code_memory(pulley_wasm_config());
+    config.target(PULLEY_TARGET)?;
+    let engine = Engine::new(&config)?;
+    // Two threads may race to build one; the first stored wins.
+    Ok(ENGINE.get_or_init(|| engine).clone())
+}

@@ -1,0 +1,254 @@
+//! The payload `wasmbake exe` appends to a copy of the runner, and the
+//! runner reads back from its own executable: the format's one home, used
+//! by its writer (`wasmbake-cli`) and its reader (`wasmbake-runner`, which
+//! maps the parts it lists).
+//!
+//! ```text
+//!  file offset                     contents
+//!  ------------------------------  ---------------------------------------
+//!  0                               the runner executable, unchanged (the
+//!                                  kernel loads only its segments; the
+//!                                  bytes after them are not mapped)
+//!  …                               zero padding
+//!  A0 (a multiple of 64 KiB)       tool 0's Wasmtime artifact
+//!  …                               zero padding
+//!  A1 (a multiple of 64 KiB)       tool 1's artifact, and so on
+//!  N0 (a multiple of 8)            tool 0's name table (names.rs format, or
+//!                                  component_names.rs for a component),
+//!  N1 …                            tool 1's, and so on, each 8-aligned
+//!  M                               the manifest: UTF-8 text, one item a
+//!                                  line, fields separated by tabs:
+//!      wasmbake-exe⇥3                            format line
+//!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN⇥T⇥LEN⇥KIND
+//!                                  one per tool: its name
+//!                                  (what it is invoked as), the file it was
+//!                                  made from, artifact offset and length,
+//!                                  name-table offset and length, its
+//!                                  memory-image data (offset within the
+//!                                  artifact, length; 0 0: none), and its
+//!                                  code (the artifact's `.text`: offset
+//!                                  within the artifact, page-aligned, and
+//!                                  length), and `module` (a preview-1
+//!                                  program, a names.rs table) or
+//!                                  `component` (a preview-2 command, a
+//!                                  component_names.rs table)
+//!      env⇥KEY⇥VALUE                             an environment variable
+//!      inherit-env                               pass the caller's
+//!      dir⇥ro|rw⇥HOST⇥GUEST                      a preopened directory
+//!  end − 24                        trailer: M as u64 LE, the manifest's
+//!                                  length as u64 LE, magic "WBEXE\0v1"
+//! ```
+//!
+//! Strings may not hold tabs or line breaks (`exe` refuses them). The
+//! runner maps the artifacts and name tables straight from the executable
+//! file, read-only, at a 64 KiB-aligned address, and each artifact's code
+//! pages read and execute (never writable) from the start: they run in
+//! place with no protection change, so even in processes that may never
+//! make memory executable (guide, "Hardened hosts").
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// The trailer's magic: the last 8 bytes of an executable with a payload.
+pub const MAGIC: [u8; 8] = *b"WBEXE\0v1";
+const TRAILER_LEN: u64 = 24;
+const FORMAT_LINE: &str = "wasmbake-exe\t3";
+/// Alignment of each artifact's file offset (and of its address when
+/// mapped): what `include_module!` gives a static artifact.
+pub const ARTIFACT_ALIGN: u64 = 64 * 1024;
+
+/// Read-write or read-only, for a preopened directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirAccess {
+    /// `--dir-ro`: read files, list directories.
+    ReadOnly,
+    /// `--dir`: everything, within the directory.
+    ReadWrite,
+}
+
+/// One bundled program: where its parts are in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tool {
+    /// What it is invoked as (and its `argv[0]`).
+    pub name: String,
+    /// The file it was made from.
+    pub source: String,
+    /// Its artifact: file offset and length.
+    pub artifact: (u64, u64),
+    /// Its name table: file offset and length.
+    pub names: (u64, u64),
+    /// Its memory-image data within the artifact: offset and length.
+    pub data_image: (u64, u64),
+    /// Its code within the artifact: offset and length.
+    pub text: (u64, u64),
+    /// A preview-2 command component (else a preview-1 module).
+    pub component: bool,
+}
+
+/// What the runner does: the tools and the settings `exe` was given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// The programs, in the order given to `exe`.
+    pub tools: Vec<Tool>,
+    /// Environment variables given to every program.
+    pub env: Vec<(String, String)>,
+    /// The caller's environment is passed too.
+    pub inherit_env: bool,
+    /// Preopened directories: access, host path, guest path.
+    pub dirs: Vec<(DirAccess, String, String)>,
+}
+
+/// A tool's parts, for [`write()`].
+pub struct ToolParts<'a> {
+    /// What it is invoked as.
+    pub name: &'a str,
+    /// The file it was made from.
+    pub source: &'a str,
+    /// The Wasmtime artifact.
+    pub artifact: &'a [u8],
+    /// The encoded name table.
+    pub names: &'a [u8],
+    /// Memory-image data within the artifact (offset, length).
+    pub data_image: Option<(u64, u64)>,
+    /// The code within the artifact (offset, length).
+    pub text: (u64, u64),
+    /// A preview-2 command component (else a preview-1 module).
+    pub component: bool,
+}
+
+fn check_field(what: &str, value: &str) -> Result<(), String> {
+    match value.contains(['\t', '\n', '\r']) {
+        true => Err(format!("{what} {value:?} contains a tab or a line break")),
+        false => Ok(()),
+    }
+}
+
+/// Writes `runner` and the payload for `tools` and the settings of
+/// `manifest` (its `tools` are ignored: they come from `tools`) to `out`.
+pub fn write(
+    out: &mut impl std::io::Write,
+    runner: &[u8],
+    tools: &[ToolParts<'_>],
+    settings: &Manifest,
+) -> Result<(), String> {
+    let mut at = runner.len() as u64;
+    let io = |e: std::io::Error| e.to_string();
+    out.write_all(runner).map_err(io)?;
+    let pad_to = |out: &mut dyn std::io::Write, at: &mut u64, align: u64| -> Result<(), String> {
+        let next = at.next_multiple_of(align);
+        out.write_all(&vec![0; (next - *at) as usize]).map_err(io)?;
+        *at = next;
+        Ok(())
+    };
+    let mut manifest = String::from(FORMAT_LINE);
+    manifest.push('\n');
+    let mut placed = Vec::new();
+    for tool in tools {
+        pad_to(out, &mut at, ARTIFACT_ALIGN)?;
+        placed.push(at);
+        out.write_all(tool.artifact).map_err(io)?;
+        at += tool.artifact.len() as u64;
+    }
+    for (tool, artifact_at) in tools.iter().zip(placed) {
+        pad_to(out, &mut at, 8)?;
+        check_field("the tool name", tool.name)?;
+        check_field("the file name", tool.source)?;
+        let (d_at, d_len) = tool.data_image.unwrap_or((0, 0));
+        manifest.push_str(&format!(
+            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\t{}\t{}\t{}\n",
+            tool.name,
+            tool.source,
+            tool.artifact.len(),
+            tool.names.len(),
+            tool.text.0,
+            tool.text.1,
+            if tool.component { "component" } else { "module" },
+        ));
+        out.write_all(tool.names).map_err(io)?;
+        at += tool.names.len() as u64;
+    }
+    for (key, value) in &settings.env {
+        check_field("the variable", key)?;
+        check_field("the value", value)?;
+        manifest.push_str(&format!("env\t{key}\t{value}\n"));
+    }
+    if settings.inherit_env {
+        manifest.push_str("inherit-env\n");
+    }
+    for (access, host, guest) in &settings.dirs {
+        check_field("the directory", host)?;
+        check_field("the directory", guest)?;
+        let access = if *access == DirAccess::ReadOnly { "ro" } else { "rw" };
+        manifest.push_str(&format!("dir\t{access}\t{host}\t{guest}\n"));
+    }
+    let manifest_at = at;
+    out.write_all(manifest.as_bytes()).map_err(io)?;
+    out.write_all(&manifest_at.to_le_bytes()).map_err(io)?;
+    out.write_all(&(manifest.len() as u64).to_le_bytes()).map_err(io)?;
+    out.write_all(&MAGIC).map_err(io)
+}
+
+/// The manifest of the executable at `path`, or `None` when it has no
+/// payload (or one this reader does not understand).
+pub fn read_manifest(path: &Path) -> Option<Manifest> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut trailer = [0u8; TRAILER_LEN as usize];
+    file.seek(SeekFrom::Start(len.checked_sub(TRAILER_LEN)?)).ok()?;
+    file.read_exact(&mut trailer).ok()?;
+    if trailer[16..] != MAGIC {
+        return None;
+    }
+    let at = u64::from_le_bytes(trailer[..8].try_into().ok()?);
+    let size = u64::from_le_bytes(trailer[8..16].try_into().ok()?);
+    if at.checked_add(size)? > len - TRAILER_LEN {
+        return None;
+    }
+    let mut text = vec![0; usize::try_from(size).ok()?];
+    file.seek(SeekFrom::Start(at)).ok()?;
+    file.read_exact(&mut text).ok()?;
+    let manifest = parse(std::str::from_utf8(&text).ok()?)?;
+    // Every part lies before the manifest, and the code in its artifact.
+    let within = |(offset, len): (u64, u64)| offset.checked_add(len).is_some_and(|end| end <= at);
+    let in_artifact = |t: &Tool| t.text.0.checked_add(t.text.1).is_some_and(|end| end <= t.artifact.1);
+    manifest.tools.iter().all(|t| within(t.artifact) && within(t.names) && in_artifact(t)).then_some(manifest)
+}
+
+fn parse(text: &str) -> Option<Manifest> {
+    let mut lines = text.lines();
+    if lines.next()? != FORMAT_LINE {
+        return None;
+    }
+    let mut manifest = Manifest::default();
+    for line in lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
+        match fields.as_slice() {
+            ["tool", name, source, .., kind] if fields.len() == 12 => manifest.tools.push(Tool {
+                name: (*name).to_owned(),
+                source: (*source).to_owned(),
+                artifact: (number(3)?, number(4)?),
+                names: (number(5)?, number(6)?),
+                data_image: (number(7)?, number(8)?),
+                text: (number(9)?, number(10)?),
+                component: match *kind {
+                    "module" => false,
+                    "component" => true,
+                    _ => return None,
+                },
+            }),
+            ["env", key, value] => manifest.env.push(((*key).to_owned(), (*value).to_owned())),
+            ["inherit-env"] => manifest.inherit_env = true,
+            ["dir", access, host, guest] => {
+                let access = match *access {
+                    "ro" => DirAccess::ReadOnly,
+                    "rw" => DirAccess::ReadWrite,
+                    _ => return None,
+                };
+                manifest.dirs.push((access, (*host).to_owned(), (*guest).to_owned()));
+            }
+            _ => return None,
+        }
+    }
+    (!manifest.tools.is_empty()).then_some(manifest)
+}
