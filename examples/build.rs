@@ -1,7 +1,7 @@
 //! The examples' build script: bakes `plugins/` with wasmbake-build (for
 //! `folder`) and the toolbox's programs (for `toolbox`: its own `cat`, and
-//! `avr-as`, `flite`, `hello-c` and the component `hello-c.component` from
-//! the shared corpus when it is there).
+//! `avr-as`, `flite`, `hello-c` and the components `hello-c.component` and
+//! `avr-as.component` from the shared corpus when it is there).
 
 use std::path::Path;
 
@@ -15,8 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let corpus = wasmbake_test_support::corpus::dir_from(Path::new(env!("CARGO_MANIFEST_DIR")));
     println!("cargo::rerun-if-changed={}", corpus.display());
     println!("cargo::rerun-if-env-changed={}", wasmbake_test_support::corpus::VARIABLE);
-    // (hello-c.component.wasm: the same program as a preview-2 command.)
-    let tools = ["avr-as.wasm", "flite.wasm", "hello-c.wasm", "hello-c.component.wasm"];
+    // (The .component.wasm files: the same programs as preview-2 commands.)
+    let tools =
+        ["avr-as.wasm", "flite.wasm", "hello-c.wasm", "hello-c.component.wasm", "avr-as.component.wasm"];
     if tools.iter().all(|tool| corpus.join(tool).is_file()) {
         for tool in tools {
             toolbox = toolbox.module(corpus.join(tool));

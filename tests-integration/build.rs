@@ -58,7 +58,7 @@ fn main() {
         }
     }
     corpus::bake(&["splicer.wasm", "hello-c.wasm", "avr-as.wasm"], "corpus.rs");
-    corpus::bake(&["hello-c.component.wasm"], "corpus_components.rs");
+    corpus::bake(&["hello-c.component.wasm", "pygreet.component.wasm"], "corpus_components.rs");
 }
 
 /// Byte `i` of the big data segment (the tests check it).

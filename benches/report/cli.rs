@@ -34,7 +34,7 @@ pub struct Tool {
     pub expect: &'static str,
 }
 
-pub const TOOLS: [Tool; 3] = [
+pub const TOOLS: [Tool; 5] = [
     Tool { name: "hello-c", args: &["a", "b"], expect: "hello from wasi, fib(25)=75025, argc=3" },
     Tool { name: "avr-as", args: &["--version"], expect: "GNU assembler (GNU Binutils) 2.42" },
     Tool {
@@ -42,7 +42,22 @@ pub const TOOLS: [Tool; 3] = [
         args: &["-t", "hello world", "-ps", "-o", "none"],
         expect: "pau hh ax l ow w er l d pau",
     },
+    // The same programs as preview-2 command components.
+    Tool { name: "hello-c.component", args: &["a", "b"], expect: "hello from wasi, fib(25)=75025, argc=3" },
+    Tool { name: "avr-as.component", args: &["--version"], expect: "GNU assembler (GNU Binutils) 2.42" },
 ];
+
+impl Tool {
+    /// A preview-2 command component (`….component`), not a module.
+    pub fn is_component(&self) -> bool {
+        self.name.ends_with(".component")
+    }
+
+    /// The same program as a core module, for a component.
+    pub fn module_name(&self) -> &'static str {
+        self.name.trim_end_matches(".component")
+    }
+}
 
 /// The steps `Command::run_traced` reports, in order, between the
 /// process's start (`exec`: from the parent's spawn to `main`) and its end
@@ -123,7 +138,7 @@ fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
 
 /// Times `command` `runs` times (after `before` each run, outside the
 /// clock); every run must succeed.
-fn timed(
+pub fn timed(
     runs: usize,
     mut before: impl FnMut(),
     mut command: impl FnMut() -> Command,
@@ -159,13 +174,16 @@ fn exe_outputs(
     corpus: &Path,
     quick: bool,
     wasmtime: &Result<PathBuf, String>,
+    tools: &[&'static Tool],
 ) -> ExeOutputs {
     let cli = wasmbake_cli(root, quick);
     let runs = if quick { 1 } else { 5 };
-    let engine = wasmbake_compiler::engine(&wasmbake_compiler::Options::default()).unwrap();
+    let options = wasmbake_compiler::Options::default();
+    let engine = wasmbake_compiler::engine(&options).unwrap();
+    let components = wasmbake_compiler::component_engine(&options).unwrap();
     let mut outputs = Vec::new();
     let mut timings = Vec::new();
-    for tool in &TOOLS {
+    for &tool in tools {
         let wasm = corpus.join(format!("{}.wasm", tool.name));
         let out = dir.join(format!("{}.exe", tool.name));
         let exe = |cache: &Path| {
@@ -198,7 +216,10 @@ fn exe_outputs(
             (0..runs)
                 .map(|_| {
                     let start = Instant::now();
-                    engine.precompile_module(&bytes).unwrap();
+                    match tool.is_component() {
+                        true => drop(components.precompile_component(&bytes).unwrap()),
+                        false => drop(engine.precompile_module(&bytes).unwrap()),
+                    }
                     start.elapsed().as_secs_f64()
                 })
                 .collect(),
@@ -321,7 +342,7 @@ fn size(path: &Path) -> Option<u64> {
 }
 
 /// `target/wasmtime-cli/bin/wasmtime` 48.0.8, installed there when `install`.
-fn wasmtime_cli(root: &Path, install: bool) -> Result<PathBuf, String> {
+pub fn wasmtime_cli(root: &Path, install: bool) -> Result<PathBuf, String> {
     let prefix = root.join("target/wasmtime-cli");
     let bin = prefix.join("bin/wasmtime");
     let version = || {
@@ -392,8 +413,20 @@ fn path_arg(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Builds and installs every runner, then measures each tool.
-pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize) -> CliReport {
+/// The tools a run measures: all of [`TOOLS`], or those `only` names.
+pub fn tools(only: Option<&[&str]>) -> Vec<&'static Tool> {
+    TOOLS.iter().filter(|t| only.is_none_or(|names| names.contains(&t.name))).collect()
+}
+
+/// Builds and installs every runner, then measures each of `tools`.
+pub fn measure(
+    root: &Path,
+    work: &Path,
+    corpus: &Path,
+    quick: bool,
+    runs: usize,
+    tools: &[&'static Tool],
+) -> CliReport {
     let dir = work.join("cli");
     std::fs::create_dir_all(&dir).unwrap();
     // Every static toolbox is a cross build (`--target`), for which Cargo
@@ -432,15 +465,15 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
         (None, false) => (Err("no static toolbox built".to_owned()), "not built".to_owned()),
     };
 
-    let (cli, exe_built, exe) = exe_outputs(root, &dir, corpus, quick, &wasmtime);
+    let (cli, exe_built, exe) = exe_outputs(root, &dir, corpus, quick, &wasmtime, tools);
     let exe_build = match (&cli, quick) {
         (Err(why), _) => format!("not built: {why}"),
         (Ok(_), true) => "the debug build of `wasmbake` (`--quick`)".to_owned(),
         (Ok(_), false) => "`wasmbake` built with `--release`".to_owned(),
     };
 
-    let mut tools = Vec::new();
-    for tool in &TOOLS {
+    let mut reports = Vec::new();
+    for &tool in tools {
         let wasm = corpus.join(format!("{}.wasm", tool.name));
         let mut runners = Vec::new();
         for (link, built) in statics.iter().map(|(l, b)| (l.label, b)).chain([("dynamic (glibc)", &dynamic)])
@@ -487,7 +520,11 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
                 .map(|bin| vec![path_arg(&bin), "run".into(), "--dir=.".into(), path_arg(&wasm)]),
             size: wasmtime.as_ref().ok().and_then(|bin| Some(size(bin)? + size(&wasm)?)),
         });
-        let wr = wamr.clone().and_then(|(wamrc, wamr)| {
+        let wamr = match tool.is_component() {
+            true => Err("WAMR runs no components".to_owned()),
+            false => wamr.clone(),
+        };
+        let wr = wamr.and_then(|(wamrc, wamr)| {
             let cwasm = compiled("wamr", &mut |out| {
                 run_ok(Command::new(&wamrc).arg("compile").arg(&wasm).arg("-o").arg(out), "wamrc compile")
             })?;
@@ -510,9 +547,9 @@ pub fn measure(root: &Path, work: &Path, corpus: &Path, quick: bool, runs: usize
         eprintln!("report: whole-process runs of {} ({} runners)", tool.name, runners.len());
         let rows = interleave(tool, &runners, runs, &dir, runs.min(5));
         let phases = phase_host.clone().and_then(|host| phases(&host, tool, runs, &dir));
-        tools.push(ToolReport { tool, rows, phases });
+        reports.push(ToolReport { tool, rows, phases });
     }
-    CliReport { tools, phase_host: phase_link, exe, exe_build }
+    CliReport { tools: reports, phase_host: phase_link, exe, exe_build }
 }
 
 /// Spawn → exit of every available runner, `runs` rounds after one warm-up
@@ -634,16 +671,17 @@ fn main() {
     let start = now();
     let mut args = std::env::args().skip(1);
     let tool = args.next().expect("usage: wbr-cli-phases TOOL [ARG]...");
-    let plugin = match tool.as_str() {
-        "hello-c" => &HELLO_C,
-        "avr-as" => &AVR_AS,
-        "flite" => &FLITE,
+    let mut command = match tool.as_str() {
+        "hello-c" => HELLO_C.command(),
+        "avr-as" => AVR_AS.command(),
+        "flite" => FLITE.command(),
+        "hello-c.component" => HELLO_C_COMPONENT.command(),
+        "avr-as.component" => AVR_AS_COMPONENT.command(),
         other => panic!("no tool {other}"),
     };
     let mut marks = Vec::with_capacity(16);
     marks.push(("main", start));
-    let status = plugin
-        .command()
+    let status = command
         .arg0(&tool)
         .args(args)
         .inherit_stdio()
@@ -662,7 +700,7 @@ fn phase_host(root: &Path, link: Option<&Link>) -> Result<PathBuf, String> {
     let dir = root.join("target/wasmbake-report/hosts").join(package);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let manifest = crate::process::manifest(root, package, true, &["wasi"], "libc = \"0.2\"\n");
+    let manifest = crate::process::manifest(root, package, true, &["wasi", "component"], "libc = \"0.2\"\n");
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     let corpus = wasmbake_test_support::corpus::dir();
     let modules: String = TOOLS
@@ -736,6 +774,7 @@ fn median_of(tool: &ToolReport, label_start: &str) -> Option<f64> {
 /// Rows of the report's targets table.
 pub fn targets(w: &mut String, report: &CliReport) {
     use std::fmt::Write as _;
+    component_targets(w, report);
     for t in &report.exe {
         if let Ok(cold) = &t.cold {
             let over = cold.median() - t.precompile.median();
@@ -751,6 +790,9 @@ pub fn targets(w: &mut String, report: &CliReport) {
     }
     for tool in &report.tools {
         let name = tool.tool.name;
+        if tool.tool.is_component() {
+            continue;
+        }
         let precompiled = median_of(tool, "`wasmtime run --allow-precompiled`");
         for (label, ours) in static_rows(tool) {
             if name != "flite" {
@@ -777,6 +819,42 @@ pub fn targets(w: &mut String, report: &CliReport) {
                     wamr.map_or("not measured", |n| crate::pass(ours < n))
                 );
             }
+        }
+    }
+}
+
+/// The component targets: each command component against `wasmtime run`
+/// and against the same program as a core module, for every wasmbake row
+/// both have (the static toolboxes and the exe output; `--quick`: the
+/// dynamic toolbox and the exe output).
+fn component_targets(w: &mut String, report: &CliReport) {
+    use std::fmt::Write as _;
+    for tool in report.tools.iter().filter(|t| t.tool.is_component()) {
+        let name = tool.tool.name;
+        let Some(module) = report.tools.iter().find(|t| t.tool.name == tool.tool.module_name()) else {
+            continue;
+        };
+        let precompiled = median_of(tool, "`wasmtime run --allow-precompiled`");
+        for row in tool
+            .rows
+            .iter()
+            .filter(|r| r.label.starts_with("wasmbake toolbox") || r.label.starts_with("`wasmbake exe"))
+        {
+            let Ok(ours) = row.result.as_ref().map(|s| s.wall.median()) else { continue };
+            let label = row.label.trim_start_matches("wasmbake ");
+            let _ = writeln!(
+                w,
+                "| command component's whole process ≤ ⅓ of `wasmtime run --allow-precompiled` ({label}) | {name} | {} | {} |",
+                precompiled.map_or("– (not run)".into(), |p| format!("{:.2} of it", ours / p)),
+                precompiled.map_or("not measured", |p| crate::pass(ours <= p / 3.0))
+            );
+            let as_module = median_of(module, &row.label);
+            let _ = writeln!(
+                w,
+                "| command component's whole process ≤ 1.3× the core module's ({label}) | {name} | {} | {} |",
+                as_module.map_or("– (not run)".into(), |m| format!("{:.2}×", ours / m)),
+                as_module.map_or("not measured", |m| crate::pass(ours <= 1.3 * m))
+            );
         }
     }
 }
@@ -844,7 +922,7 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
          through `Command::run_traced`, which timestamps each step; medians of {runs} runs). *exec*: from the \
          parent's spawn to `main` (kernel exec, libc and Rust start-up); *engine*: `wasmbake::engine()`; \
          *load*: `Embedded::load` (in place); *linker*: wasmtime-wasi's 46 preview-1 functions into a \
-         `Linker`; *wasi*: the WASI context (arguments, stdio, the preopened directory, random seeds), the \
+         `Linker` (a component: the WASI 0.2 interfaces it imports, and only those); *wasi*: the WASI context (arguments, stdio, the preopened directory, random seeds), the \
          store, the import check; *runtime*: the single-threaded Tokio runtime; *instantiate*: first \
          instantiation; *program*: `_start`; *teardown*: dropping the instance (skipped by \
          `Command::exec`, which the toolbox uses); *exit*: from there to the parent's `wait` returning.\n",

@@ -1,4 +1,4 @@
-//! What the report measures: every `.wasm` in the corpus folder and synthetic
+//! What the report measures: every core module in the corpus folder and synthetic
 //! modules with many long mangled names; and their baked forms.
 
 use std::fmt::Write as _;
@@ -81,7 +81,8 @@ pub fn corpus(dir: &Path) -> Vec<Subject> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
         .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "wasm"));
+    // (Components have a section of their own: `components.rs`.)
+    files.retain(|p| p.extension().is_some_and(|e| e == "wasm") && !crate::components::is_component(p));
     files.sort_by_key(|p| std::fs::metadata(p).map_or(0, |m| m.len()));
     files
         .into_iter()

@@ -12,7 +12,8 @@
 //! current directory (as `.`, read-write: what a native tool could touch);
 //! its exit status is the toolbox's (a trap: 134, as `wasmtime run`). No
 //! environment variable is passed. A tool is a preview-1 module or a
-//! preview-2 command component (`hello-c.component`, from the corpus).
+//! preview-2 command component (`hello-c.component`, `avr-as.component`,
+//! from the corpus).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -67,6 +68,8 @@ static TOOLS: &[Tool] = &[
     Tool::Module(&tools::HELLO_C),
     #[cfg(wasmbake_corpus)]
     Tool::Component(&tools::HELLO_C_COMPONENT),
+    #[cfg(wasmbake_corpus)]
+    Tool::Component(&tools::AVR_AS_COMPONENT),
 ];
 
 fn find(name: &OsString) -> Option<Tool> {
@@ -118,7 +121,7 @@ fn list() -> ExitCode {
     }
     if cfg!(not(wasmbake_corpus)) {
         println!(
-            "(avr-as, flite, hello-c and hello-c.component are bundled when the shared corpus is present at build time)"
+            "(avr-as, flite, hello-c, hello-c.component and avr-as.component are bundled when the shared corpus is present at build time)"
         );
     }
     ExitCode::SUCCESS

@@ -168,6 +168,86 @@ mod command {
         }
 
         #[test]
+        fn the_runner_defines_only_the_wasi_interfaces_a_component_imports() {
+            let engine = wasmbake::engine().unwrap();
+            let component = HELLO_C_COMPONENT.load(&engine).unwrap();
+            let defined = wasmbake::__private::p2_interfaces(&engine, &component).unwrap();
+            let imported: Vec<String> = component
+                .component_type()
+                .imports(&engine)
+                .map(|(name, _)| name.split('@').next().unwrap().to_owned())
+                .collect();
+            // Every import of hello-c.component is a WASI 0.2 interface, and
+            // none it does not import is defined (all of them are 27).
+            assert_eq!(defined, imported);
+            assert!(
+                defined.len() < 27 && !defined.iter().any(|n| n.starts_with("wasi:sockets/")),
+                "{defined:?}"
+            );
+            // An import that is no WASI interface is left for the error.
+            let engine = super::super::engine();
+            let imports = super::IMPORTS.load(&engine).unwrap();
+            let defined = wasmbake::__private::p2_interfaces(&engine, &imports).unwrap();
+            assert!(!defined.iter().any(|n| n.starts_with("example:")), "{defined:?}");
+        }
+
+        mod pygreet {
+            use wasmbake::wasi::p2::add_to_linker_sync;
+            use wasmbake::wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+            use wasmbake::wasmtime::Store;
+            use wasmbake::wasmtime::component::{HasSelf, Linker};
+
+            // The world of the corpus's pygreet.wit.
+            wasmbake::wasmtime::component::bindgen!({
+                inline: "package local:plugin;
+                    world plugin {
+                        import log: func(msg: string);
+                        export greet: func(name: string) -> string;
+                    }",
+                world: "plugin",
+                wasmtime_crate: wasmbake::wasmtime,
+            });
+
+            /// A host's own store data: WASI preview 2 and the `log` import.
+            struct Host {
+                ctx: WasiCtx,
+                table: ResourceTable,
+                logged: Vec<String>,
+            }
+
+            impl WasiView for Host {
+                fn ctx(&mut self) -> WasiCtxView<'_> {
+                    WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+                }
+            }
+
+            impl PluginImports for Host {
+                fn log(&mut self, msg: String) {
+                    self.logged.push(msg);
+                }
+            }
+
+            /// CPython inside a component (componentize-py): 14 core
+            /// modules, 11 MB of data in one, WASI 0.2 from the host's own
+            /// linker, called through `bindgen!`.
+            #[test]
+            fn pygreet_greets_through_bindgen_on_a_store_the_host_wires() {
+                let engine = wasmbake::engine().unwrap();
+                let component = super::PYGREET_COMPONENT.load(&engine).unwrap();
+                assert_eq!(super::PYGREET_COMPONENT.names().len(), 14, "pygreet's core modules");
+                let mut linker = Linker::new(&engine);
+                add_to_linker_sync(&mut linker).unwrap();
+                Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |host| host).unwrap();
+                let host =
+                    Host { ctx: WasiCtx::builder().build(), table: ResourceTable::new(), logged: Vec::new() };
+                let mut store = Store::new(&engine, host);
+                let plugin = Plugin::instantiate(&mut store, &component, &linker).unwrap();
+                assert_eq!(plugin.call_greet(&mut store, "x").unwrap(), "hello, x");
+                assert_eq!(store.data().logged, ["greeting x"]);
+            }
+        }
+
+        #[test]
         fn hello_c_component_keeps_its_core_modules_names() {
             let names = HELLO_C_COMPONENT.names();
             assert_eq!(names.len(), 4, "hello-c, the adapter, and two shims");

@@ -28,6 +28,8 @@ mod trap;
 /// API: it changes with any release.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(all(feature = "component", feature = "wasi"))]
+    pub use crate::command::p2_interfaces;
     pub use crate::config::{PULLEY_TARGET, pulley_wasm_config, wasm_config};
     pub use crate::exe_payload;
     pub use crate::image::AUTO_AT_LOAD_MIN;

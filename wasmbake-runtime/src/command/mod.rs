@@ -26,6 +26,8 @@
 
 #[cfg(feature = "component")]
 mod p2;
+#[cfg(feature = "component")]
+mod p2_imports;
 mod reactor;
 mod status;
 mod stdio;
@@ -37,6 +39,8 @@ use std::path::{Path, PathBuf};
 use wasmtime::{Engine, Trap};
 use wasmtime_wasi::I32Exit;
 
+#[cfg(feature = "component")]
+pub use p2::p2_interfaces;
 pub use reactor::Reactor;
 pub use status::{ExitStatus, Output, TRAP_EXIT_CODE};
 pub use stdio::{Access, Stdio};

@@ -5,10 +5,11 @@
 //! synchronous bindings would start a multi-threaded one).
 
 use wasmtime::Store;
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::bindings::Command as RunCommand;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::p2_imports::linker_for;
 use super::stdio::Streams;
 use super::wasi::default_engine;
 use super::{Command, End, ExitStatus};
@@ -27,6 +28,15 @@ impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
     }
+}
+
+/// The WASI 0.2 interfaces the runner's linker defines for `component`
+/// (unversioned, in import order): what the report and the tests look at.
+pub fn p2_interfaces(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+) -> wasmtime::Result<Vec<String>> {
+    linker_for::<State>(engine, component).map(|(_, defined)| defined)
 }
 
 impl Command {
@@ -59,8 +69,8 @@ impl Command {
                 "it is not a WASI command: it exports no `wasi:cli/run` (it exports {listed})"
             )));
         }
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(context)?;
+        // Only the WASI interfaces it imports (p2_imports.rs).
+        let (linker, _) = linker_for::<State>(&engine, &component).map_err(context)?;
         mark("linker");
         let (mut builder, pipes) = self.context(streams).map_err(context)?;
         let mut store = Store::new(&engine, State { ctx: builder.build(), table: ResourceTable::new() });
