@@ -31,7 +31,7 @@ impl WasiView for State {
 }
 
 /// The WASI 0.2 interfaces the runner's linker defines for `component`
-/// (unversioned, in import order): what the report and the tests look at.
+/// (unversioned, in import order), for the tests that check the filter.
 pub fn p2_interfaces(
     engine: &wasmtime::Engine,
     component: &wasmtime::component::Component,
