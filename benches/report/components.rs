@@ -52,12 +52,9 @@ pub struct Row {
 
 /// The corpus's components, smallest first (`--quick`: hello-c's only).
 pub fn corpus(dir: &Path, quick: bool) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "wasm") && is_component(p));
+    let mut files = crate::modules::wasm_files(dir);
+    files.retain(|p| is_component(p));
     files.retain(|p| !quick || p.file_name().is_some_and(|n| n == "hello-c.component.wasm"));
-    files.sort_by_key(|p| std::fs::metadata(p).map_or(0, |m| m.len()));
     files
 }
 
@@ -126,16 +123,15 @@ pub fn measure(path: &Path, setup: &Setup) -> (Row, PathBuf) {
     let names: &'static [u8] = Box::leak(std::fs::read(&table).unwrap().into_boxed_slice());
     let names = ComponentNames::parse(names).expect("the compiler's name tables parse");
     let core_modules = names.len();
-    let artifact = map_static(&cwasm);
-    let data = crate::instantiate::data_range(artifact);
-    let load = load(&name, artifact, names, &cwasm, setup);
+    let source: &'static str = Box::leak(name.clone().into_boxed_str());
+    let load = load(embedded(source, map_static(&cwasm), names), &cwasm, setup);
     eprintln!("report: first instantiation of {name}");
     let first = first_instances(&cwasm, setup.warm_up.unwrap_or(&cwasm), setup.first_runs);
     let row = Row {
         name,
         size: wasm.len() as u64,
         core_modules,
-        data: data.len(),
+        data: b.data_image.map_or(0, |r| (r.end - r.start) as usize),
         artifact_len: std::fs::metadata(&cwasm).unwrap().len(),
         bake: Samples::new(bake),
         precompile,
@@ -148,21 +144,25 @@ pub fn measure(path: &Path, setup: &Setup) -> (Row, PathBuf) {
 
 /// In place (its pages dropped from our page tables before each load, so
 /// they fault in as in a fresh process), `deserialize`, `deserialize_file`.
-fn load(
-    name: &str,
+/// An `EmbeddedComponent` over a [`map_static`] mapping of a baked
+/// component (as `load::embedded` is for modules), with its data image.
+fn embedded(
+    source: &'static str,
     artifact: &'static [u8],
     names: ComponentNames<'static>,
-    cwasm: &Path,
-    setup: &Setup,
-) -> [Samples; 3] {
-    let source: &'static str = Box::leak(name.to_owned().into_boxed_str());
+) -> &'static EmbeddedComponent {
     let data = crate::instantiate::data_range(artifact);
     // SAFETY: `artifact` is unmodified `bake_as` output for a component,
-    // mapped at 64 KiB and never unmapped; `names` came from the same bake.
-    let plugin: &'static EmbeddedComponent = Box::leak(Box::new(
+    // mapped at 64 KiB and never unmapped; `names` came from the same bake
+    // (or hold no tables).
+    Box::leak(Box::new(
         unsafe { EmbeddedComponent::from_mapped(source, artifact, names) }
             .with_data_image(data.start, data.len()),
-    ));
+    ))
+}
+
+fn load(plugin: &'static EmbeddedComponent, cwasm: &Path, setup: &Setup) -> [Samples; 3] {
+    let name = plugin.source();
     let ours = wasmbake::engine().unwrap();
     let plain = Engine::new(&wasmbake::config()).unwrap();
     let (component, kind) = plugin.load_with(&ours, MemoryImage::AtFirstInstance).unwrap();
@@ -209,16 +209,9 @@ fn load_by(path: &str, cwasm: &Path) -> (Engine, Component) {
     match path {
         "in place" => {
             let engine = wasmbake::engine().unwrap();
-            let artifact = map_static(cwasm);
-            let data = crate::instantiate::data_range(artifact);
             // No names (they cost nothing at load): a container of no tables.
             let names = ComponentNames::parse(b"WBC1\0\0\0\0").expect("an empty name container");
-            // SAFETY: as in `load`.
-            let plugin: &'static EmbeddedComponent = Box::leak(Box::new(
-                unsafe { EmbeddedComponent::from_mapped("plugin", artifact, names) }
-                    .with_data_image(data.start, data.len()),
-            ));
-            let component = plugin.load(&engine).unwrap();
+            let component = embedded("plugin", map_static(cwasm), names).load(&engine).unwrap();
             (engine, component)
         }
         "deserialize_file" => {

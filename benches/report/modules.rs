@@ -76,14 +76,21 @@ impl Subject {
     }
 }
 
-/// Every `*.wasm` in `dir`, smallest first.
-pub fn corpus(dir: &Path) -> Vec<Subject> {
+/// Every `*.wasm` file in `dir`, smallest first.
+pub fn wasm_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
         .unwrap_or_default();
-    // (Components have a section of their own: `components.rs`.)
-    files.retain(|p| p.extension().is_some_and(|e| e == "wasm") && !crate::components::is_component(p));
+    files.retain(|p| p.extension().is_some_and(|e| e == "wasm"));
     files.sort_by_key(|p| std::fs::metadata(p).map_or(0, |m| m.len()));
+    files
+}
+
+/// Every core module in `dir`, smallest first.
+pub fn corpus(dir: &Path) -> Vec<Subject> {
+    let mut files = wasm_files(dir);
+    // (Components have a section of their own: `components.rs`.)
+    files.retain(|p| !crate::components::is_component(p));
     files
         .into_iter()
         .map(|path| {
