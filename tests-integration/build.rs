@@ -1,8 +1,8 @@
 //! Bakes `plugins/` with wasmbake-build (a real consumer of the helper; see
 //! `tests/build_helper.rs` and `tests/cross.rs`): for this target, as link
 //! objects, cross-compiled for aarch64 and riscv64, and for a foreign
-//! architecture with a Pulley fallback. Also bakes the shared corpus modules
-//! the tests use (`corpus.rs`) when the corpus is there
+//! architecture with a Pulley fallback (modules and components). Also bakes
+//! the shared corpus modules the tests use (`corpus.rs`) when the corpus is there
 //! (`wasmbake_test_support::corpus`), so that corpus tests compile only then
 //! and say they were skipped otherwise.
 
@@ -27,6 +27,13 @@ fn main() {
             .target(foreign)
             .fallback_pulley(true)
             .out_file("fallback.rs"),
+        // Components fall back the same way, as commands too.
+        Builder::new()
+            .module("fixtures/guest.wat")
+            .module("fixtures/wasi/p2-trap.wat")
+            .target(foreign)
+            .fallback_pulley(true)
+            .out_file("fallback_components.rs"),
         // In the binary's executable segment, through a link object (the
         // macro's `executable_segment` covers the `#[link_section]` form).
         Builder::new()

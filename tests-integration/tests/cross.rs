@@ -1,5 +1,6 @@
 //! Plugin sets that `build.rs` bakes with wasmbake-build beyond the
-//! default one: cross-compiled artifacts, a Pulley fallback, link objects.
+//! default one: cross-compiled artifacts, a Pulley fallback (of modules and
+//! components), link objects.
 
 use object::{Architecture, Object as _};
 use wasmbake::wasmtime::{Instance, Module, Store};
@@ -125,4 +126,45 @@ fn linked_objects_load_in_place_and_run() {
         wasmbake::include_plugins!();
     }
     assert_eq!(linked::MATH.artifact(), default::MATH.artifact());
+}
+
+/// Components baked with a Pulley fallback: `load` refuses the other
+/// engine's component and says what to call; `load_detailed` runs it on
+/// Pulley; a command component runs there too, its trap still named.
+mod components {
+    use wasmbake::wasmtime::Store;
+    use wasmbake::wasmtime::component::Linker;
+    use wasmbake::{LoadKind, TRAP_EXIT_CODE, engine};
+
+    wasmbake::include_plugins!("fallback_components.rs");
+
+    #[test]
+    fn a_foreign_component_falls_back_to_pulley_and_says_so() {
+        assert!(GUEST.pulley_artifact().is_some_and(|p| p.as_ptr() as usize % 65536 == 0));
+        let engine = engine().unwrap();
+        let message = format!("{:#}", GUEST.load(&engine).unwrap_err());
+        for expected in ["fixtures/guest.wat", "Pulley fallback", "load_detailed", "Loaded::engine()"] {
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+        let loaded = GUEST.load_detailed(&engine).unwrap();
+        assert!(loaded.is_pulley() && loaded.component().engine().is_pulley());
+        assert_eq!(loaded.kind(), LoadKind::InPlace);
+        assert!(loaded.fallback_reason().is_some_and(|r| r.contains("compiled for")));
+        let mut store = Store::new(loaded.engine(), ());
+        let instance = Linker::new(loaded.engine()).instantiate(&mut store, loaded.component()).unwrap();
+        let run = instance.get_typed_func::<(i32,), (i32,)>(&mut store, "run").unwrap();
+        assert_eq!(run.call(&mut store, (0,)).unwrap(), (1,));
+        // Asked of the Pulley engine itself, the fallback is that engine's.
+        let pulley = wasmbake::pulley_engine().unwrap();
+        assert!(wasmbake::wasmtime::Engine::same(GUEST.load(&pulley).unwrap().engine(), &pulley));
+    }
+
+    #[test]
+    fn a_command_component_runs_on_its_fallback_with_named_traps() {
+        let out = P2_TRAP.command().output().unwrap();
+        assert_eq!((out.status.trapped(), out.status.code()), (true, TRAP_EXIT_CODE));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("wasm `unreachable` instruction executed"), "{stderr}");
+        assert!(stderr.contains("!boom (function 0)"), "{stderr}");
+    }
 }

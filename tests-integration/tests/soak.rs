@@ -1,9 +1,9 @@
 //! Soak: 10,000 cycles of load → instantiate → call → trap → drop, across
 //! three plugins, four threads and two engines, with evictions in between.
 //! Afterwards the process's mappings and anonymous memory are back where
-//! they were (within 5 %), no mapping was ever writable and executable
-//! (sampled all along), and every in-place artifact's pages are no longer
-//! executable once its last `Module` is gone.
+//! they were (within 5 %, or 256 KiB of memory), no mapping was ever
+//! writable and executable (sampled all along), and every in-place
+//! artifact's pages are no longer executable once its last `Module` is gone.
 
 #![cfg(target_os = "linux")]
 
@@ -22,6 +22,9 @@ const CYCLES: usize = 10_000;
 const THREADS: usize = 4;
 /// Each thread evicts its plugin from its engine every this many cycles.
 const EVICT_EVERY: usize = 64;
+/// Growth of anonymous memory over a whole run that is not a leak (see its
+/// use): 256 KiB over `CYCLES` cycles.
+const RSS_SLACK_KB: u64 = 256;
 
 /// One cycle: load (in place, or a clone of the cached module, or a copy),
 /// instantiate, a call that returns, a call that traps, drop.
@@ -144,8 +147,14 @@ fn ten_thousand_cycles_leave_no_trace() {
 
         let within = |a: f64, b: f64| (a - b).abs() <= 0.05 * b;
         assert!(within(after.0 as f64, before.0 as f64), "mappings: {} before, {} after", before.0, after.0);
+        // Anonymous memory is about 2 MB here, so 5 % is one or two thread
+        // stacks' or arenas' pages touched in a different order: allow that
+        // much growth in absolute terms too. A leak still shows: the bound
+        // is 26 bytes per cycle, and a `Module`, `Store` or instance that
+        // outlived its cycle costs kilobytes.
+        let growth = after.1.saturating_sub(before.1);
         assert!(
-            within(after.1 as f64, before.1 as f64),
+            growth <= RSS_SLACK_KB.max(before.1 / 20),
             "anonymous RSS: {} kB before, {} kB after",
             before.1,
             after.1

@@ -171,11 +171,14 @@ impl Builder {
         self
     }
 
-    /// Also bakes each plugin for Pulley, Wasmtime's portable interpreter.
-    /// When the host cannot run the native artifact (another architecture,
-    /// missing CPU features), `Embedded::load` then returns the Pulley module
-    /// instead of an error, and `Embedded::load_detailed` says so. The host
-    /// crate needs wasmbake's `pulley` feature (a compile error says so).
+    /// Also bakes each plugin, module or component, for Pulley, Wasmtime's
+    /// portable interpreter. When the host cannot run the native artifact
+    /// (another architecture, missing CPU features), `load_detailed` (of
+    /// `Embedded` and `EmbeddedComponent`) loads the Pulley artifact into
+    /// `wasmbake::pulley_engine()` instead and says why, and `command()`
+    /// runs it; `load`, whose result must belong to the engine it was
+    /// given, is an `Err` that says to call `load_detailed`. The host crate
+    /// needs wasmbake's `pulley` feature (a compile error says so).
     pub fn fallback_pulley(mut self, yes: bool) -> Builder {
         self.fallback_pulley = yes;
         self

@@ -217,14 +217,12 @@ impl Embedding<'_> {
                     #pulley,
                 )
             },
-            Kind::Component if self.pulley.is_some() => {
-                return Err(Error::Target(format!("{file}: components have no Pulley fallback")));
-            }
             Kind::Component => quote! {
                 #private::EmbeddedComponent::from_static_unchecked(
                     #file,
                     ARTIFACT,
                     #private::ComponentNames::from_static_unchecked(&NAMES.0),
+                    #pulley,
                 )
             },
         };

@@ -53,16 +53,15 @@ pub fn wasm_config() -> Config {
 /// limits): settings that change compiled code make baked artifacts fail to
 /// load with an `Err` that names the difference.
 pub fn config() -> Config {
-    #[allow(unused_mut)]
-    let mut config = wasm_config();
+    host_config(wasm_config())
+}
+
+/// `config` for the host: components too, and wasmbake's code memory.
+fn host_config(mut config: Config) -> Config {
     // Loads components too (module artifacts, compiled without the
     // component model, still load into an engine that has it).
     #[cfg(feature = "component")]
     config.wasm_component_model(true);
-    with_code_memory(config)
-}
-
-fn with_code_memory(mut config: Config) -> Config {
     #[cfg(unix)]
     config.with_custom_code_memory(Some(std::sync::Arc::new(crate::code_memory::StaticCodeMemory::new())));
     config
@@ -95,7 +94,8 @@ pub const PULLEY_TARGET: &str = match (cfg!(target_pointer_width = "64"), cfg!(t
 
 /// The process-wide engine that runs Pulley fallback artifacts (see
 /// [`crate::Embedded::load`]): [`pulley_wasm_config`] with wasmbake's code
-/// memory and the [`PULLEY_TARGET`].
+/// memory, the component model (with the `component` feature) and the
+/// [`PULLEY_TARGET`].
 /// Made on first use; needs the `pulley` feature.
 pub fn pulley_engine() -> wasmtime::Result<Engine> {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
@@ -105,7 +105,7 @@ pub fn pulley_engine() -> wasmtime::Result<Engine> {
     if let Some(engine) = ENGINE.get() {
         return Ok(engine.clone());
     }
-    let mut config = with_code_memory(pulley_wasm_config());
+    let mut config = host_config(pulley_wasm_config());
     config.target(PULLEY_TARGET)?;
     let engine = Engine::new(&config)?;
     // Two threads may race to build one; the first stored wins.

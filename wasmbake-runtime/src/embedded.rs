@@ -1,77 +1,11 @@
 //! [`Embedded`]: one baked plugin (artifact + name table) and its loading.
 
-use std::ptr::NonNull;
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use wasmtime::{Engine, Module};
 
 use crate::code_memory;
 use crate::image::{self, MemoryImage};
+use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only};
 use crate::names::Names;
-
-/// How a [`Module`] returned by [`Embedded::load`] was created.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoadKind {
-    /// Run straight from the binary's read-only data: nothing copied.
-    InPlace,
-    /// Copied into memory Wasmtime owns. This happens when the artifact is
-    /// already loaded in place for another engine (Wasmtime allows one live
-    /// in-place load per buffer) or when the engine cannot run code in place
-    /// (it was not built from [`crate::config`]).
-    Copied,
-}
-
-/// A module returned by [`Embedded::load_detailed`], and how it was made.
-#[derive(Clone, Debug)]
-pub struct Loaded {
-    module: Module,
-    kind: LoadKind,
-    fallback: Option<Arc<str>>,
-}
-
-impl Loaded {
-    /// The module. After a Pulley fallback it belongs to
-    /// [`crate::pulley_engine`], not to the engine passed to `load`: make
-    /// stores and linkers with [`Loaded::engine`].
-    pub fn module(&self) -> &Module {
-        &self.module
-    }
-
-    /// The engine the module belongs to, to make stores and linkers with:
-    /// the one passed to `load`, or [`crate::pulley_engine`] after a
-    /// fallback.
-    pub fn engine(&self) -> &Engine {
-        self.module.engine()
-    }
-
-    /// The module, by value.
-    pub fn into_module(self) -> Module {
-        self.module
-    }
-
-    /// Whether the artifact runs in place or was copied.
-    pub fn kind(&self) -> LoadKind {
-        self.kind
-    }
-
-    /// Whether the module runs on Pulley, Wasmtime's interpreter (after a
-    /// fallback, or because the engine targets Pulley), not as native code.
-    pub fn is_pulley(&self) -> bool {
-        self.module.engine().is_pulley()
-    }
-
-    /// Why the native artifact was not used, when `load` fell back to the
-    /// plugin's Pulley artifact (Wasmtime's message: another architecture,
-    /// missing CPU features, ...).
-    pub fn fallback_reason(&self) -> Option<&str> {
-        self.fallback.as_deref()
-    }
-}
-
-struct Cached {
-    engine: Engine,
-    loaded: Loaded,
-}
 
 /// A WebAssembly module baked into the binary by `wasmbake::include_module!`
 /// (or `wasmbake_build`): a precompiled Wasmtime artifact and its
@@ -91,7 +25,7 @@ pub struct Embedded {
     /// keeps it, never read here.
     #[allow(dead_code)]
     descriptor: &'static [u8],
-    cache: Mutex<Vec<Cached>>,
+    cache: Cache<Module>,
 }
 
 impl Embedded {
@@ -118,7 +52,7 @@ impl Embedded {
             data_image: None,
             executable: false,
             descriptor: &[],
-            cache: Mutex::new(Vec::new()),
+            cache: Cache::new(),
         }
     }
 
@@ -242,24 +176,16 @@ impl Embedded {
 
     /// [`Embedded::load`], also telling whether the module runs in place.
     pub fn load_with_kind(&self, engine: &Engine) -> wasmtime::Result<(Module, LoadKind)> {
-        self.load_native(engine).map(|l| (l.module, l.kind))
+        self.load_native(engine).map(|l| {
+            let kind = l.kind();
+            (l.into_module(), kind)
+        })
     }
 
     /// [`Embedded::load_detailed`], refusing a fallback (whose module would
     /// belong to another engine than `engine`).
     fn load_native(&self, engine: &Engine) -> wasmtime::Result<Loaded> {
-        let loaded = self.load_detailed(engine)?;
-        match loaded.fallback_reason() {
-            // (A fallback asked of the Pulley engine itself is that engine's.)
-            Some(_) if Engine::same(loaded.engine(), engine) => Ok(loaded),
-            None => Ok(loaded),
-            Some(reason) => Err(wasmtime::format_err!(
-                "wasmbake: plugin `{}` cannot run natively here ({reason}); only its Pulley fallback can, \
-                 and that module belongs to the Pulley engine, not this one: load it with \
-                 `load_detailed` and make stores with `Loaded::engine()`",
-                self.source
-            )),
-        }
+        native_only(self.load_detailed(engine)?, engine, "plugin", self.source)
     }
 
     /// Loads the plugin, falling back to its Pulley artifact (baked with
@@ -287,10 +213,6 @@ impl Embedded {
         image: MemoryImage,
         release: bool,
     ) -> wasmtime::Result<Loaded> {
-        let mut cache = self.lock();
-        if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, engine)) {
-            return Ok(hit.loaded.clone());
-        }
         let context = |e: wasmtime::Error| {
             // Refused executable memory that wasmbake's code memory did not
             // explain (an engine of other settings): say what would work.
@@ -308,21 +230,21 @@ impl Embedded {
                 hint.unwrap_or_default()
             ))
         };
-        let loaded = self.load_uncached(&mut cache, engine).map_err(context)?;
-        if loaded.fallback.is_none() {
-            let in_place = loaded.kind == LoadKind::InPlace;
+        let prepare = |module: &Module, kind| {
             image::prepare(
-                || loaded.module.initialize_copy_on_write_image(),
+                || module.initialize_copy_on_write_image(),
                 self.artifact,
                 self.data_image,
                 image,
-                in_place,
+                kind == LoadKind::InPlace,
                 release,
             )
-            .map_err(context)?;
-        }
-        cache.push(Cached { engine: engine.clone(), loaded: loaded.clone() });
-        Ok(loaded)
+        };
+        self.cache.load(self.artifacts(), engine, context, prepare)
+    }
+
+    fn artifacts(&self) -> Artifacts {
+        Artifacts { native: self.artifact, pulley: self.pulley, executable: self.executable }
     }
 
     /// Drops the cached `Module` for `engine` (returns whether there was one).
@@ -330,109 +252,13 @@ impl Embedded {
     /// Clones handed out earlier stay valid. Once the last in-place clone is
     /// gone, the next load (for any engine) is in place again.
     pub fn evict(&self, engine: &Engine) -> bool {
-        let mut cache = self.lock();
-        let before = cache.len();
-        cache.retain(|c| !Engine::same(&c.engine, engine));
-        cache.len() != before
+        self.cache.evict(engine)
     }
 
     /// The cached modules, for rendering backtraces.
     pub(crate) fn is_loaded(&self, module: &Module) -> bool {
-        self.lock().iter().any(|c| Module::same(&c.loaded.module, module))
+        self.cache.any(|m| Module::same(m, module))
     }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<Cached>> {
-        // A panic while the lock was held cannot leave the vector inconsistent.
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    // Called with the cache locked, so in-place loads of this plugin's
-    // artifacts are serialised: two threads never race into `deserialize_raw`.
-    fn load_uncached(&self, cache: &mut Vec<Cached>, engine: &Engine) -> wasmtime::Result<Loaded> {
-        let native = match load_artifact(self.artifact, self.executable, engine) {
-            Ok((module, kind)) => return Ok(Loaded { module, kind, fallback: None }),
-            Err(native) => native,
-        };
-        let Some(pulley) = self.pulley else { return Err(native) };
-        let reason: Arc<str> = format!("{native:#}").into();
-        let pulley_engine = match engine.is_pulley() {
-            true => engine.clone(),
-            false => crate::pulley_engine()
-                .map_err(|e| e.context(format!("the native artifact cannot run here ({reason})")))?,
-        };
-        // Several engines may fall back: they share the Pulley engine's module.
-        if let Some(hit) = cache.iter().find(|c| Engine::same(&c.engine, &pulley_engine)) {
-            return Ok(Loaded { fallback: Some(reason), ..hit.loaded.clone() });
-        }
-        let (module, kind) = load_artifact(pulley, false, &pulley_engine).map_err(|e| {
-            e.context(format!(
-                "the native artifact cannot run here ({reason}) and the Pulley fallback failed"
-            ))
-        })?;
-        let loaded = Loaded { module, kind, fallback: None };
-        cache.push(Cached { engine: pulley_engine, loaded: loaded.clone() });
-        Ok(Loaded { fallback: Some(reason), ..loaded })
-    }
-}
-
-/// Loads one static artifact into `engine`: in place when no in-place module
-/// of it is alive, else (or when the engine cannot run it in place) a copy.
-/// The caller holds the owning plugin's lock. `executable`: the artifact
-/// lies in an executable segment ([`Embedded::with_executable_segment`]).
-fn load_artifact(
-    artifact: &'static [u8],
-    executable: bool,
-    engine: &Engine,
-) -> wasmtime::Result<(Module, LoadKind)> {
-    // SAFETY: by the contract of `from_static_unchecked` and `from_mapped`,
-    // the artifact is `precompile_module` output, static and never written;
-    // the caller holds the plugin's lock.
-    unsafe { load_static(artifact, executable, engine, Module::deserialize_raw, Module::deserialize) }
-}
-
-/// The in-place load of modules and components alike (`T`: a `Module` or
-/// a `Component`; `raw` and `copy`: its `deserialize_raw` and
-/// `deserialize`): in place when no in-place load of `artifact` is alive
-/// (Wasmtime panics on a second), else a copy.
-///
-/// # Safety
-///
-/// `artifact` is the unmodified output of the matching `precompile_*` for
-/// this wasmbake, static and never written, and the caller holds the lock
-/// of the plugin that owns it (so that no two threads race into `raw`).
-pub(crate) unsafe fn load_static<T: Clone>(
-    artifact: &'static [u8],
-    executable: bool,
-    engine: &Engine,
-    raw: unsafe fn(&Engine, NonNull<[u8]>) -> wasmtime::Result<T>,
-    copy: unsafe fn(&Engine, &'static [u8]) -> wasmtime::Result<T>,
-) -> wasmtime::Result<(T, LoadKind)> {
-    if !code_memory::is_live_in_place(artifact) {
-        code_memory::register_static(artifact, executable);
-        // SAFETY: the contract above; Wasmtime checks the artifact's
-        // compatibility with `engine` before using it. No in-place load of
-        // this buffer is alive (checked above, under the plugin's lock).
-        match unsafe { raw(engine, NonNull::from(artifact)) } {
-            Ok(loaded) if code_memory::is_live_in_place(artifact) => return Ok((loaded, LoadKind::InPlace)),
-            Ok(loaded) => {
-                // Published without our code memory seeing it (Pulley
-                // bytecode is never made executable; an engine may bring a
-                // code memory of its own): we cannot tell when it is
-                // released, so keep it alive for good, and remember that so
-                // no second in-place load of this buffer is ever attempted.
-                std::mem::forget(loaded.clone());
-                code_memory::pin(artifact);
-                return Ok((loaded, LoadKind::InPlace));
-            }
-            // Incompatible engine, or one that cannot run code in place (no
-            // wasmbake code memory): the copy below either works or reports
-            // the incompatibility.
-            Err(_) => {}
-        }
-    }
-    // SAFETY: as above; `copy` copies the bytes first.
-    let loaded = unsafe { copy(engine, artifact)? };
-    Ok((loaded, LoadKind::Copied))
 }
 
 impl std::fmt::Debug for Embedded {

@@ -20,6 +20,7 @@ mod embedded;
 #[doc(hidden)]
 pub mod exe_payload;
 mod image;
+mod load;
 mod names;
 mod trap;
 
@@ -50,8 +51,9 @@ pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT
 #[cfg(feature = "component")]
 pub use component::{ComponentNames, CoreModuleNames, EmbeddedComponent};
 pub use config::{config, engine, pulley_engine};
-pub use embedded::{Embedded, LoadKind, Loaded};
+pub use embedded::Embedded;
 pub use image::MemoryImage;
+pub use load::{LoadKind, Loaded};
 pub use names::Names;
 pub use trap::demangle;
 

@@ -56,7 +56,9 @@ impl Command {
             None => default_engine().map_err(context)?,
         };
         mark("engine");
-        let (component, _) = plugin.load_with(&engine, self.image).map_err(context)?;
+        let component = plugin.load_with(&engine, self.image).map_err(context)?.into_component();
+        // (A Pulley fallback belongs to its own engine.)
+        let engine = component.engine().clone();
         mark("load");
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_owned()).collect();

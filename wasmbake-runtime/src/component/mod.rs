@@ -1,19 +1,17 @@
 //! [`EmbeddedComponent`]: one baked component (artifact + name tables) and
 //! its loading, with the guarantees of [`crate::Embedded`]: in place, code
 //! published without ever being writable, one live in-place load per
-//! artifact, the same memory-image policy.
+//! artifact, the same memory-image policy, the Pulley fallback where one
+//! was baked.
 
 mod names;
 mod trap;
 
-use std::sync::{Mutex, MutexGuard};
-
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::LoadKind;
-use crate::embedded::load_static;
 use crate::image::{self, MemoryImage};
+use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only};
 
 pub use names::{ComponentNames, CoreModuleNames};
 
@@ -23,6 +21,7 @@ pub use names::{ComponentNames, CoreModuleNames};
 pub struct EmbeddedComponent {
     source: &'static str,
     artifact: &'static [u8],
+    pulley: Option<&'static [u8]>,
     names: ComponentNames<'static>,
     /// The artifact's memory-image data: (offset, length) within `artifact`.
     data_image: Option<(usize, usize)>,
@@ -32,7 +31,7 @@ pub struct EmbeddedComponent {
     /// held so that the linker keeps it, never read here.
     #[allow(dead_code)]
     descriptor: &'static [u8],
-    cache: Mutex<Vec<(Engine, Component, LoadKind)>>,
+    cache: Cache<Component>,
 }
 
 impl EmbeddedComponent {
@@ -42,22 +41,25 @@ impl EmbeddedComponent {
     ///
     /// `artifact` must be the unmodified output of
     /// `Engine::precompile_component` by wasmbake's compiler for this
-    /// wasmbake version, aligned to 64 KiB, and `names` must satisfy
+    /// wasmbake version (`pulley`: for the target `PULLEY_TARGET`), aligned
+    /// to 64 KiB, and `names` must satisfy
     /// [`ComponentNames::from_static_unchecked`].
     #[doc(hidden)]
     pub const unsafe fn from_static_unchecked(
         source: &'static str,
         artifact: &'static [u8],
         names: ComponentNames<'static>,
+        pulley: Option<&'static [u8]>,
     ) -> EmbeddedComponent {
         EmbeddedComponent {
             source,
             artifact,
+            pulley,
             names,
             data_image: None,
             executable: false,
             descriptor: &[],
-            cache: Mutex::new(Vec::new()),
+            cache: Cache::new(),
         }
     }
 
@@ -79,7 +81,7 @@ impl EmbeddedComponent {
         names: ComponentNames<'static>,
     ) -> EmbeddedComponent {
         // SAFETY: the same contract, stated above.
-        unsafe { EmbeddedComponent::from_static_unchecked(source, artifact, names) }
+        unsafe { EmbeddedComponent::from_static_unchecked(source, artifact, names, None) }
     }
 
     /// Where the artifact holds its memory images' data (as
@@ -119,6 +121,12 @@ impl EmbeddedComponent {
         self.artifact
     }
 
+    /// The Pulley artifact baked beside the native one
+    /// (`wasmbake_build::Builder::fallback_pulley`), if any.
+    pub fn pulley_artifact(&self) -> Option<&'static [u8]> {
+        self.pulley
+    }
+
     /// The function names of the component's core modules, from static
     /// memory.
     pub fn names(&self) -> &ComponentNames<'static> {
@@ -137,80 +145,69 @@ impl EmbeddedComponent {
     /// many threads at once.
     ///
     /// `engine` must have the component model, as [`crate::engine`] does
-    /// when the `component` feature is on.
+    /// when the `component` feature is on. The component always belongs to
+    /// `engine`.
     ///
     /// # Errors
     ///
     /// When the engine's settings do not match the artifact's (another
-    /// Wasmtime, another configuration, no component model), with
-    /// Wasmtime's description of the difference.
+    /// Wasmtime, another configuration, no component model, another
+    /// architecture), with Wasmtime's description of the difference. When
+    /// only the component's Pulley fallback can run here, the error says
+    /// so: take it with [`EmbeddedComponent::load_detailed`].
     pub fn load(&self, engine: &Engine) -> wasmtime::Result<Component> {
-        self.load_with_kind(engine).map(|(component, _)| component)
+        self.load_native(engine).map(Loaded::into_component)
     }
 
     /// [`EmbeddedComponent::load`], also telling whether the component runs
     /// in place.
     pub fn load_with_kind(&self, engine: &Engine) -> wasmtime::Result<(Component, LoadKind)> {
+        self.load_native(engine).map(|l| {
+            let kind = l.kind();
+            (l.into_component(), kind)
+        })
+    }
+
+    fn load_native(&self, engine: &Engine) -> wasmtime::Result<Loaded<Component>> {
+        native_only(self.load_detailed(engine)?, engine, "component", self.source)
+    }
+
+    /// Loads the component, falling back to its Pulley artifact (baked with
+    /// `wasmbake_build::Builder::fallback_pulley`) when the native one
+    /// cannot run here, and tells how it was made, as
+    /// [`crate::Embedded::load_detailed`]. After a fallback the component
+    /// belongs to [`crate::pulley_engine`]: make stores and linkers with
+    /// [`Loaded::engine`], which is right in every case.
+    pub fn load_detailed(&self, engine: &Engine) -> wasmtime::Result<Loaded<Component>> {
         self.load_with(engine, MemoryImage::Auto)
     }
 
-    /// [`EmbeddedComponent::load_with_kind`], choosing when the core
+    /// [`EmbeddedComponent::load_detailed`], choosing when the core
     /// modules' memory images are made (the choice matters only the first
     /// time the component is loaded into `engine`).
-    pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<(Component, LoadKind)> {
-        let mut cache = self.lock();
-        if let Some((_, component, kind)) = cache.iter().find(|(e, ..)| Engine::same(e, engine)) {
-            return Ok((component.clone(), *kind));
-        }
+    pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<Loaded<Component>> {
         let context = |e: wasmtime::Error| {
             e.context(format!("wasmbake: cannot load component `{}` into this engine", self.source))
         };
-        let (component, kind) = self.load_uncached(engine).map_err(context)?;
-        let in_place = kind == LoadKind::InPlace;
-        image::prepare(
-            || component.initialize_copy_on_write_image(),
-            self.artifact,
-            self.data_image,
-            image,
-            in_place,
-            true,
-        )
-        .map_err(context)?;
-        cache.push((engine.clone(), component.clone(), kind));
-        Ok((component, kind))
+        let prepare = |component: &Component, kind| {
+            image::prepare(
+                || component.initialize_copy_on_write_image(),
+                self.artifact,
+                self.data_image,
+                image,
+                kind == LoadKind::InPlace,
+                true,
+            )
+        };
+        let artifacts = Artifacts { native: self.artifact, pulley: self.pulley, executable: self.executable };
+        self.cache.load(artifacts, engine, context, prepare)
     }
 
     /// Drops the cached `Component` for `engine` (returns whether there was
     /// one). Once the last in-place clone is gone, the next load is in
     /// place again.
     pub fn evict(&self, engine: &Engine) -> bool {
-        let mut cache = self.lock();
-        let before = cache.len();
-        cache.retain(|(e, ..)| !Engine::same(e, engine));
-        cache.len() != before
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Vec<(Engine, Component, LoadKind)>> {
-        // A panic while the lock was held cannot leave the vector inconsistent.
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Called with the cache locked, so in-place loads of this artifact are
-    /// serialised (Wasmtime panics on a second live in-place load of one
-    /// buffer).
-    fn load_uncached(&self, engine: &Engine) -> wasmtime::Result<(Component, LoadKind)> {
-        // SAFETY: by the contract of `from_static_unchecked` and
-        // `from_mapped`, the artifact is `precompile_component` output,
-        // static and never written; the caller holds this plugin's lock.
-        unsafe {
-            load_static(
-                self.artifact,
-                self.executable,
-                engine,
-                Component::deserialize_raw,
-                Component::deserialize,
-            )
-        }
+        self.cache.evict(engine)
     }
 }
 
@@ -219,6 +216,7 @@ impl std::fmt::Debug for EmbeddedComponent {
         f.debug_struct("EmbeddedComponent")
             .field("source", &self.source)
             .field("artifact_len", &self.artifact.len())
+            .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
             .field("data_image", &self.data_image)
             .field("executable", &self.executable)
             .field("names", &self.names)

@@ -57,7 +57,7 @@ impl EmbeddedComponent {
     /// component file falls in the module's bytes.
     fn core_module_of(&self, frame: &FrameInfo) -> Option<super::CoreModuleNames<'static>> {
         let image = frame.module().image_range();
-        let ours = self.lock().iter().any(|(_, component, _)| component.image_range() == image);
+        let ours = self.cache.any(|component| component.image_range() == image);
         if !ours {
             return None;
         }
