@@ -165,9 +165,9 @@ fn load(plugin: &'static EmbeddedComponent, cwasm: &Path, setup: &Setup) -> [Sam
     let name = plugin.source();
     let ours = wasmbake::engine().unwrap();
     let plain = Engine::new(&wasmbake::config()).unwrap();
-    let (component, kind) = plugin.load_with(&ours, MemoryImage::AtFirstInstance).unwrap();
-    assert_eq!(kind, LoadKind::InPlace, "{name}");
-    drop(component);
+    let loaded = plugin.load_with(&ours, MemoryImage::AtFirstInstance).unwrap();
+    assert_eq!(loaded.kind(), LoadKind::InPlace, "{name}");
+    drop(loaded);
     plugin.evict(&ours);
     let copy = std::fs::read(cwasm).unwrap();
     let path: &Path = cwasm;
@@ -179,10 +179,10 @@ fn load(plugin: &'static EmbeddedComponent, cwasm: &Path, setup: &Setup) -> [Sam
             &mut |_| {
                 forget_pages(plugin.artifact());
                 let start = Instant::now();
-                let (component, _) = plugin.load_with(&ours, MemoryImage::AtFirstInstance).unwrap();
+                let loaded = plugin.load_with(&ours, MemoryImage::AtFirstInstance).unwrap();
                 let time = start.elapsed();
                 plugin.evict(&ours);
-                drop(component);
+                drop(loaded);
                 Some(time)
             },
             &mut |_| {

@@ -49,9 +49,12 @@ pub fn wasm_config() -> Config {
 /// that load baked artifacts in place (on Unix; elsewhere it is
 /// [`wasm_config`] and loads copy the artifact).
 ///
-/// Start from this when you need to tune an engine (fuel, epochs, memory
-/// limits): settings that change compiled code make baked artifacts fail to
-/// load with an `Err` that names the difference.
+/// Start from this when you need to tune an engine: settings that change
+/// compiled code (fuel, epochs, memory reservation and guards, ...) make
+/// baked artifacts fail to load with an `Err` that names the difference;
+/// the others (stack sizes, the instance allocator, ...) are free to tune.
+/// The guide's "Tuning the engine" lists which are which, as measured by a
+/// test against Wasmtime's compatibility check.
 pub fn config() -> Config {
     host_config(wasm_config())
 }
