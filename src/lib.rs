@@ -60,7 +60,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use wasmbake_runtime::{
-    Embedded, LoadKind, Loaded, MemoryImage, Names, config, demangle, engine, pulley_engine, wasmtime,
+    CodeSettings, Embedded, LoadKind, Loaded, MemoryImage, Names, config, demangle, engine, pulley_engine,
+    wasmtime,
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
@@ -93,6 +94,13 @@ pub use wasmbake_runtime::{
 ///   where the process may never make memory executable (systemd's
 ///   `MemoryDenyWriteExecute=yes`, `prctl(PR_SET_MDWE)`): guide, "Hardened
 ///   hosts". [`Embedded::in_executable_segment`] tells.
+/// * `include_module!("p.wasm", epoch_interruption)` and
+///   `include_module!("p.wasm", consume_fuel)` (combinable): the plugin is
+///   compiled with epoch-interruption checks or fuel accounting, so a host
+///   can stop it at a deadline or bound what it runs. Those settings change
+///   compiled code, so only an engine with the same ones loads it:
+///   [`Embedded::engine`] is that engine (one per process and setting set),
+///   and [`Embedded::command`] uses it. [`CodeSettings`] says which.
 pub use wasmbake_macros::include_module;
 
 /// Bakes a WebAssembly component into the binary and evaluates to an
@@ -112,7 +120,7 @@ pub use wasmbake_macros::include_module;
 ///   ([`EmbeddedComponent::names`]); their `name` sections are blanked in
 ///   place, so backtrace offsets are offsets in the original file;
 /// * the options are the same (`crate =`, `strict_names`,
-///   `executable_segment`).
+///   `executable_segment`, `epoch_interruption`, `consume_fuel`).
 #[cfg(feature = "component")]
 pub use wasmbake_macros::include_component;
 #[cfg(feature = "component")]

@@ -41,6 +41,12 @@ fn main() {
             .executable_segment(true)
             .link_object(true)
             .out_file("executable.rs"),
+        // Epoch interruption and fuel (tests/settings.rs).
+        Builder::new()
+            .module("plugins/math.wat")
+            .epoch_interruption(true)
+            .consume_fuel(true)
+            .out_file("instrumented.rs"),
         // Names the crate through a re-export (tests/build_helper.rs).
         Builder::new()
             .module("plugins/math.wat")

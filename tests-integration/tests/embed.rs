@@ -256,6 +256,7 @@ fn artifact_for_cpu_features_this_host_lacks_is_an_err_or_falls_back_to_pulley()
     let options = wasmbake_compiler::Options {
         target: None,
         cpu: wasmbake_compiler::Cpu::Flags(lacking.iter().map(|f| f.to_string()).collect()),
+        ..Default::default()
     };
     let baked = wasmbake_compiler::bake(&source, "fixtures/unnamed.wat", &options, &cache).unwrap();
     let artifact = wasmbake_test_support::leak_aligned(&std::fs::read(&baked.artifact).unwrap());

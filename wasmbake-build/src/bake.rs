@@ -46,13 +46,21 @@ impl Builder {
             return Err(Error(errors));
         }
         let compiler_err = |e: wasmbake_compiler::Error| Error::line(format!("wasmbake: {}", e.one_line()));
-        let options = wasmbake_compiler::Options { target: Some(target.to_owned()), cpu: self.cpu.clone() };
+        let options = wasmbake_compiler::Options {
+            target: Some(target.to_owned()),
+            cpu: self.cpu.clone(),
+            settings: self.settings,
+        };
         let native = wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?;
         let pulley = match self.fallback_pulley {
             false => None,
             true => {
                 let target = wasmbake_compiler::pulley_target(target).map_err(compiler_err)?;
-                let options = wasmbake_compiler::Options { target: Some(target), cpu: Cpu::Baseline };
+                let options = wasmbake_compiler::Options {
+                    target: Some(target),
+                    cpu: Cpu::Baseline,
+                    settings: self.settings,
+                };
                 Some(wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?)
             }
         };

@@ -54,6 +54,7 @@ pub struct Builder {
     cpu: Cpu,
     out_file: String,
     fallback_pulley: bool,
+    settings: wasmbake_compiler::CodeSettings,
     link_object: Option<bool>,
     link_object_threshold: u64,
     strict_names: bool,
@@ -71,6 +72,7 @@ impl Default for Builder {
             cpu: Cpu::default(),
             out_file: OUT_FILE.to_owned(),
             fallback_pulley: false,
+            settings: wasmbake_compiler::CodeSettings::DEFAULT,
             link_object: None,
             link_object_threshold: DEFAULT_LINK_OBJECT_THRESHOLD,
             strict_names: false,
@@ -181,6 +183,24 @@ impl Builder {
     /// needs wasmbake's `pulley` feature (a compile error says so).
     pub fn fallback_pulley(mut self, yes: bool) -> Builder {
         self.fallback_pulley = yes;
+        self
+    }
+
+    /// Compiles every plugin with epoch-interruption checks (Wasmtime's
+    /// `Config::epoch_interruption`), so that a host can stop it at a
+    /// deadline: the macro's `epoch_interruption` option. It changes
+    /// compiled code, so only an engine with the same setting loads the
+    /// plugin: `PLUGIN.engine()` is that engine.
+    pub fn epoch_interruption(mut self, yes: bool) -> Builder {
+        self.settings.epoch_interruption = yes;
+        self
+    }
+
+    /// Compiles every plugin with fuel accounting (Wasmtime's
+    /// `Config::consume_fuel`), so that a host can bound what it runs: the
+    /// macro's `consume_fuel` option; as [`Builder::epoch_interruption`].
+    pub fn consume_fuel(mut self, yes: bool) -> Builder {
+        self.settings.consume_fuel = yes;
         self
     }
 

@@ -230,7 +230,7 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
         (None, _, _, _) => wasmbake_compiler::Options::default().target(),
     };
     let runner = runner(&request, &target)?;
-    let options = Options { target: Some(target.clone()), cpu: request.cpu.clone() };
+    let options = Options { target: Some(target.clone()), cpu: request.cpu.clone(), ..Options::default() };
     let compiler = Compiler::new(&options).map_err(|e| Failure(e.one_line()))?;
     let cache = wasmbake_compiler::user_cache_dir();
     let mut baked = Vec::new();

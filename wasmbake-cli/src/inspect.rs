@@ -285,11 +285,17 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
         text.push_str(&format!("\nplugins baked in ({}):\n", descriptors.len()));
         for d in &descriptors {
             text.push_str(&format!(
-                "  {}{}\n    target {}, CPU {}\n    artifact {}{}, name table {}{}{}\n    wasmbake {}, Wasmtime {}\n",
+                "  {}{}\n    target {}, CPU {}{}\n    artifact {}{}, name table {}{}{}\n    wasmbake {}, Wasmtime {}\n",
                 d.source,
                 if d.component { " (component)" } else { "" },
                 d.target,
                 if d.cpu.is_empty() { "baseline" } else { &d.cpu },
+                match (d.epoch_interruption, d.consume_fuel) {
+                    (false, false) => "",
+                    (true, false) => ", epoch interruption",
+                    (false, true) => ", fuel",
+                    (true, true) => ", epoch interruption, fuel",
+                },
                 kb(d.artifact_len),
                 if d.linked { " (linked object)" } else { "" },
                 kb(d.names_len),
@@ -320,6 +326,7 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
             "artifact": d.artifact_len, "names": d.names_len, "pulley": d.pulley_len,
             "data_image": d.data_image_len, "linked": d.linked, "executable": d.executable,
             "component": d.component,
+            "epoch_interruption": d.epoch_interruption, "consume_fuel": d.consume_fuel,
             "wasmbake": d.wasmbake, "wasmtime": d.wasmtime,
         })).collect::<Vec<_>>(),
         "exe": manifest.as_ref().map(|m| m.tools.iter().map(|t| json!({

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use siphasher::sip128::{Hasher128, SipHasher13};
 use wasmtime::Engine;
 
-use crate::config::{component_engine, cpu_flags, engine};
+use crate::config::{CodeSettings, component_engine, cpu_flags, engine};
 use crate::front_end::{compile_error, module_bytes, read, validate_as};
 use crate::{
     Error, Kind, NameTable, Options, cache, component, component_names, data_image, strip_name_section,
@@ -42,6 +42,8 @@ pub struct Baked {
     pub target: String,
     /// The Cranelift CPU flags it was compiled with, comma-separated.
     pub cpu: String,
+    /// The settings it was compiled with that an engine must match.
+    pub settings: CodeSettings,
 }
 
 /// Bakes `source` (absolute path; `file` is how to call it in messages) into
@@ -73,6 +75,7 @@ pub struct Compiler {
     target: String,
     /// The enabled CPU flags, comma-separated (for descriptors).
     cpu: String,
+    settings: CodeSettings,
     /// The cache-key hasher fed with everything but the module bytes.
     key: SipHasher13,
 }
@@ -87,12 +90,13 @@ impl Compiler {
         env!("CARGO_PKG_VERSION").hash(&mut key);
         options.target().hash(&mut key);
         options.cpu.hash(&mut key);
+        options.settings.hash(&mut key);
         engine.precompile_compatibility_hash().hash(&mut key);
         components.precompile_compatibility_hash().hash(&mut key);
         name_table_fingerprint()?.hash(&mut key);
         let target = options.target();
         let cpu = cpu_flags(&target, &options.cpu).join(",");
-        Ok(Compiler { engine, components, key, target, cpu })
+        Ok(Compiler { engine, components, key, target, cpu, settings: options.settings })
     }
 
     /// [`bake`] with this compiler's options.
@@ -157,6 +161,7 @@ impl Compiler {
             name_problem: meta.name_problem,
             target: self.target.clone(),
             cpu: self.cpu.clone(),
+            settings: self.settings,
         };
         if let Some(meta) = entry.verified() {
             return Ok(baked(meta, true));
@@ -262,7 +267,7 @@ mod tests {
         assert!(!third.cache_hit, "an edited plugin must be recompiled");
         assert_ne!(third.artifact, first.artifact);
 
-        let other_cpu = Options { target: None, cpu: Cpu::Flags(vec!["has_avx2".into()]) };
+        let other_cpu = Options { cpu: Cpu::Flags(vec!["has_avx2".into()]), ..Options::default() };
         assert!(
             !bake(&source, "p.wat", &other_cpu, &cache).unwrap().cache_hit,
             "CPU flags are part of the key"

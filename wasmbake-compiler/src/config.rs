@@ -6,6 +6,8 @@ use wasmtime::{Config, Engine};
 
 use crate::Error;
 
+pub use wasmbake_runtime::CodeSettings;
+
 /// The CPU features compiled code may use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Cpu {
@@ -27,6 +29,9 @@ pub struct Options {
     pub target: Option<String>,
     /// CPU features.
     pub cpu: Cpu,
+    /// Epoch interruption and fuel: settings that change compiled code, so
+    /// that only an engine with the same ones loads the artifact.
+    pub settings: CodeSettings,
 }
 
 impl Options {
@@ -36,6 +41,7 @@ impl Options {
         Options {
             target: std::env::var("WASMBAKE_TARGET").ok().filter(|t| !t.is_empty()),
             cpu: Cpu::Baseline,
+            settings: CodeSettings::DEFAULT,
         }
     }
 
@@ -78,6 +84,7 @@ pub fn config(options: &Options) -> Result<Config, Error> {
     };
     config.target(&target).map_err(|e| Error::Target(format!("unsupported target `{target}`: {e}")))?;
     config.parallel_compilation(true);
+    options.settings.apply(&mut config);
     // An artifact records the WebAssembly features its engine had, and a host
     // loads it only if it has all of them. Wasmtime turns the component-model
     // features on by default whenever its `component-model` cargo feature is

@@ -18,7 +18,8 @@
 //!                artifact; bit 1 the artifact is in a linked object;
 //!                bit 2 the artifact is in an executable segment;
 //!                bit 3 the plugin is a component (its name table is one
-//!                per core module)
+//!                per core module); bit 4 compiled with epoch
+//!                interruption; bit 5 compiled with fuel accounting
 //!       8     4  record length in bytes, a multiple of 8, header included
 //!      12     4  reserved, 0
 //!      16     8  native artifact length
@@ -65,6 +66,10 @@ pub struct Descriptor {
     pub executable: bool,
     /// The plugin is a component.
     pub component: bool,
+    /// Compiled with epoch interruption (the `epoch_interruption` option).
+    pub epoch_interruption: bool,
+    /// Compiled with fuel accounting (the `consume_fuel` option).
+    pub consume_fuel: bool,
 }
 
 /// The section descriptors go in, for a target's object format (`None`:
@@ -85,7 +90,9 @@ impl Descriptor {
         let flags = u16::from(self.pulley_len > 0)
             | u16::from(self.linked) << 1
             | u16::from(self.executable) << 2
-            | u16::from(self.component) << 3;
+            | u16::from(self.component) << 3
+            | u16::from(self.epoch_interruption) << 4
+            | u16::from(self.consume_fuel) << 5;
         let mut out = Vec::with_capacity(HEADER_LEN + 64);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
@@ -154,6 +161,8 @@ impl Descriptor {
             linked: flags & 2 != 0,
             executable: flags & 4 != 0,
             component: flags & 8 != 0,
+            epoch_interruption: flags & 16 != 0,
+            consume_fuel: flags & 32 != 0,
         };
         Some((descriptor, len))
     }
@@ -178,6 +187,8 @@ mod tests {
             linked: false,
             executable: false,
             component: false,
+            epoch_interruption: false,
+            consume_fuel: true,
         };
         let b = Descriptor {
             source: "é.wat".into(),
@@ -185,6 +196,8 @@ mod tests {
             linked: true,
             executable: true,
             component: true,
+            epoch_interruption: true,
+            consume_fuel: false,
             ..a.clone()
         };
         let mut section = a.encode().unwrap();

@@ -104,6 +104,8 @@ impl Embedding<'_> {
             linked: self.linked.is_some(),
             executable: self.executable,
             component: self.baked.kind == Kind::Component,
+            epoch_interruption: self.baked.settings.epoch_interruption,
+            consume_fuel: self.baked.settings.consume_fuel,
         })
     }
 
@@ -208,6 +210,17 @@ impl Embedding<'_> {
             true => quote!(.with_executable_segment()),
             false => TokenStream::new(),
         };
+        let settings = match self.baked.settings {
+            wasmbake_runtime::CodeSettings::DEFAULT => TokenStream::new(),
+            settings => {
+                let (epoch, fuel) = (settings.epoch_interruption, settings.consume_fuel);
+                quote! {
+                    .with_code_settings(
+                        #private::CodeSettings::DEFAULT.with_epoch_interruption(#epoch).with_consume_fuel(#fuel),
+                    )
+                }
+            }
+        };
         let constructor = match self.baked.kind {
             Kind::Module => quote! {
                 #private::Embedded::from_static_unchecked(
@@ -243,6 +256,7 @@ impl Embedding<'_> {
                 #executable
             }
             #image
+            #settings
             .with_descriptor(&DESCRIPTOR)
         }})
     }

@@ -38,7 +38,8 @@ pub use artifact::data_image;
 pub use bake::{Baked, Compiler, bake, bake_as};
 pub use cache_dir::{CACHE_DIR_VARIABLE, cache_dir, user_cache_dir};
 pub use config::{
-    COMPONENT_FEATURES, Cpu, Options, component_config, component_engine, config, engine, pulley_target,
+    COMPONENT_FEATURES, CodeSettings, Cpu, Options, component_config, component_engine, config, engine,
+    pulley_target,
 };
 pub use descriptor::Descriptor;
 pub use embedding::{Embedding, LinkedArtifact, embed_expr, executable_section};

@@ -9,7 +9,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
 /// `"path/to/plugin.wasm"` optionally followed by options, comma-separated:
-/// `crate = path::to::wasmbake`, `strict_names`, `executable_segment`.
+/// `crate = path::to::wasmbake`, `strict_names`, `executable_segment`,
+/// `epoch_interruption`, `consume_fuel`.
 /// Which macro it was given to (`kind`) is set by the caller.
 pub struct Input {
     /// A core module (`include_module!`) or a component (`include_component!`).
@@ -21,12 +22,15 @@ pub struct Input {
     /// The artifact goes in an executable, read-only section (guide,
     /// "Hardened hosts").
     pub executable_segment: bool,
+    /// What the artifact is compiled with that an engine must match
+    /// (`epoch_interruption`, `consume_fuel`).
+    pub settings: wasmbake_compiler::CodeSettings,
     /// `world = "name"` (components): the WIT world of the crate's `wit/`
     /// package the component must implement.
     pub world: Option<LitStr>,
 }
 
-const USAGE: &str = "expected `include_module!(\"path.wasm\")` (or `include_component!`), optionally followed by `, crate = path`, `, strict_names` and `, executable_segment` (and, for components, `, world = \"name\"`)";
+const USAGE: &str = "expected `include_module!(\"path.wasm\")` (or `include_component!`), optionally followed by `, crate = path`, `, strict_names`, `, executable_segment`, `, epoch_interruption` and `, consume_fuel` (and, for components, `, world = \"name\"`)";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -37,6 +41,7 @@ impl Parse for Input {
             krate: syn::parse_quote!(::wasmbake),
             strict_names: false,
             executable_segment: false,
+            settings: wasmbake_compiler::CodeSettings::DEFAULT,
             world: None,
         };
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
@@ -52,6 +57,8 @@ impl Parse for Input {
                     }
                     "strict_names" => parsed.strict_names = true,
                     "executable_segment" => parsed.executable_segment = true,
+                    "epoch_interruption" => parsed.settings.epoch_interruption = true,
+                    "consume_fuel" => parsed.settings.consume_fuel = true,
                     _ => return Err(syn::Error::new(option.span(), USAGE)),
                 }
             }
@@ -83,7 +90,8 @@ fn include(input: TokenStream, kind: wasmbake_compiler::Kind) -> syn::Result<Tok
             "CARGO_MANIFEST_DIR is not set: wasmbake's macros must be used in a Cargo build",
         )
     })?;
-    let options = wasmbake_compiler::Options::from_env();
+    let options =
+        wasmbake_compiler::Options { settings: input.settings, ..wasmbake_compiler::Options::from_env() };
     let cache = wasmbake_compiler::cache_dir(&manifest_dir);
     let expr = expand(&input, &manifest_dir, &options, &cache)?;
     // Once per crate: rustc loads a proc-macro once per compilation.

@@ -80,9 +80,95 @@ pub fn pulley_wasm_config() -> Config {
 }
 
 /// A `wasmtime::Engine` that can load every artifact baked by this version of
-/// wasmbake, in place.
+/// wasmbake with the default [`CodeSettings`] (no epoch interruption, no
+/// fuel), in place. A plugin baked with other settings loads into
+/// `PLUGIN.engine()`.
 pub fn engine() -> wasmtime::Result<Engine> {
     Engine::new(&config())
+}
+
+/// The settings a plugin was baked with that change its compiled code, so
+/// that only an engine with the same settings loads it (Wasmtime's
+/// compatibility check refuses any other). Chosen with the macros'
+/// `epoch_interruption` and `consume_fuel` options, or the build helper's
+/// methods of those names; every other engine setting is the host's to
+/// tune (the guide's "Tuning the engine").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct CodeSettings {
+    /// Compiled with epoch-interruption checks (`Config::epoch_interruption`):
+    /// a host can stop the plugin at a deadline.
+    pub epoch_interruption: bool,
+    /// Compiled with fuel accounting (`Config::consume_fuel`): a host can
+    /// bound the instructions the plugin runs.
+    pub consume_fuel: bool,
+}
+
+impl CodeSettings {
+    /// No epoch interruption, no fuel: what plugins are baked with unless
+    /// asked otherwise.
+    pub const DEFAULT: CodeSettings = CodeSettings { epoch_interruption: false, consume_fuel: false };
+
+    /// These settings, with epoch interruption on or off.
+    pub const fn with_epoch_interruption(mut self, yes: bool) -> CodeSettings {
+        self.epoch_interruption = yes;
+        self
+    }
+
+    /// These settings, with fuel accounting on or off.
+    pub const fn with_consume_fuel(mut self, yes: bool) -> CodeSettings {
+        self.consume_fuel = yes;
+        self
+    }
+
+    /// Sets them on `config`: the compiler does so to bake, a host to load.
+    pub fn apply(self, config: &mut Config) -> &mut Config {
+        config.epoch_interruption(self.epoch_interruption).consume_fuel(self.consume_fuel)
+    }
+
+    /// The macro options that bake these settings, as written in a call
+    /// (`epoch_interruption, consume_fuel`), or `none`.
+    pub fn options(self) -> String {
+        let options: Vec<&str> =
+            [(self.epoch_interruption, "epoch_interruption"), (self.consume_fuel, "consume_fuel")]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect();
+        match options.is_empty() {
+            true => "none".to_owned(),
+            false => options.join(", "),
+        }
+    }
+
+    /// An index among the four setting sets, for per-set engines.
+    const fn index(self) -> usize {
+        self.epoch_interruption as usize | (self.consume_fuel as usize) << 1
+    }
+}
+
+/// The process-wide engine for plugins baked with `settings`: [`config`]
+/// with those settings, made on first use and shared by every plugin baked
+/// the same way (what `Embedded::engine` returns).
+pub(crate) fn engine_for(settings: CodeSettings) -> wasmtime::Result<Engine> {
+    static ENGINES: [std::sync::OnceLock<Engine>; 4] = [const { std::sync::OnceLock::new() }; 4];
+    shared(&ENGINES[settings.index()], || {
+        let mut config = config();
+        settings.apply(&mut config);
+        Engine::new(&config)
+    })
+}
+
+/// The engine in `cell`, made with `make` the first time. (Two threads may
+/// race to make one; the first stored wins.)
+fn shared(
+    cell: &std::sync::OnceLock<Engine>,
+    make: impl FnOnce() -> wasmtime::Result<Engine>,
+) -> wasmtime::Result<Engine> {
+    if let Some(engine) = cell.get() {
+        return Ok(engine.clone());
+    }
+    let engine = make()?;
+    Ok(cell.get_or_init(|| engine).clone())
 }
 
 /// The Pulley target for this host: Wasmtime's interpreter with the host's
@@ -96,21 +182,24 @@ pub const PULLEY_TARGET: &str = match (cfg!(target_pointer_width = "64"), cfg!(t
 };
 
 /// The process-wide engine that runs Pulley fallback artifacts (see
-/// [`crate::Embedded::load`]): [`pulley_wasm_config`] with wasmbake's code
-/// memory, the component model (with the `component` feature) and the
-/// [`PULLEY_TARGET`].
+/// [`crate::Embedded::load`]) baked with the default [`CodeSettings`]:
+/// [`pulley_wasm_config`] with wasmbake's code memory, the component model
+/// (with the `component` feature) and the [`PULLEY_TARGET`].
 /// Made on first use; needs the `pulley` feature.
 pub fn pulley_engine() -> wasmtime::Result<Engine> {
-    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    pulley_engine_for(CodeSettings::DEFAULT)
+}
+
+/// [`pulley_engine`] for fallbacks baked with `settings`.
+pub(crate) fn pulley_engine_for(settings: CodeSettings) -> wasmtime::Result<Engine> {
+    static ENGINES: [std::sync::OnceLock<Engine>; 4] = [const { std::sync::OnceLock::new() }; 4];
     if !cfg!(feature = "pulley") {
         wasmtime::bail!("wasmbake was built without its `pulley` feature: it cannot run Pulley artifacts");
     }
-    if let Some(engine) = ENGINE.get() {
-        return Ok(engine.clone());
-    }
-    let mut config = host_config(pulley_wasm_config());
-    config.target(PULLEY_TARGET)?;
-    let engine = Engine::new(&config)?;
-    // Two threads may race to build one; the first stored wins.
-    Ok(ENGINE.get_or_init(|| engine).clone())
+    shared(&ENGINES[settings.index()], || {
+        let mut config = host_config(pulley_wasm_config());
+        config.target(PULLEY_TARGET)?;
+        settings.apply(&mut config);
+        Engine::new(&config)
+    })
 }

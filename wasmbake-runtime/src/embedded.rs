@@ -3,8 +3,9 @@
 use wasmtime::{Engine, Module};
 
 use crate::code_memory;
+use crate::config::CodeSettings;
 use crate::image::{self, MemoryImage};
-use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only};
+use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only, settings_hint};
 use crate::names::Names;
 
 /// A WebAssembly module baked into the binary by `wasmbake::include_module!`
@@ -20,6 +21,8 @@ pub struct Embedded {
     /// The artifact's code lies in pages mapped executable (never writable)
     /// for the life of the process: published without `mprotect`.
     executable: bool,
+    /// What the artifacts were compiled with that an engine must match.
+    settings: CodeSettings,
     /// The plugin's descriptor (`wasmbake_compiler::descriptor`), in a
     /// section of its own for `wasmbake inspect`: held so that the linker
     /// keeps it, never read here.
@@ -51,6 +54,7 @@ impl Embedded {
             names,
             data_image: None,
             executable: false,
+            settings: CodeSettings::DEFAULT,
             descriptor: &[],
             cache: Cache::new(),
         }
@@ -105,6 +109,30 @@ impl Embedded {
     pub const unsafe fn with_executable_segment(mut self) -> Embedded {
         self.executable = true;
         self
+    }
+
+    /// The plugin was baked with these [`CodeSettings`] (the macro's
+    /// `epoch_interruption` and `consume_fuel` options), which an engine
+    /// must match; artifacts mapped with [`Embedded::from_mapped`] say so
+    /// here.
+    pub const fn with_code_settings(mut self, settings: CodeSettings) -> Embedded {
+        self.settings = settings;
+        self
+    }
+
+    /// What the plugin was baked with that changes its compiled code (see
+    /// [`CodeSettings`]).
+    pub fn code_settings(&self) -> CodeSettings {
+        self.settings
+    }
+
+    /// The process-wide engine for this plugin's [`CodeSettings`]:
+    /// [`crate::engine`]'s configuration with those settings, one per
+    /// distinct set, shared by every plugin baked the same way. One binary
+    /// can hold plugins baked with different settings; each loads into its
+    /// own `engine()`. [`Embedded::command`] uses it.
+    pub fn engine(&self) -> wasmtime::Result<Engine> {
+        crate::config::engine_for(self.settings)
     }
 
     /// Whether the plugin was baked into an executable segment of the
@@ -222,7 +250,7 @@ impl Embedded {
                 && (text.contains("Permission denied") || text.contains("Operation not permitted"));
             let hint = match refused && !text.contains("Hardened hosts") {
                 true => code_memory::exec_gain_hint(self.executable),
-                false => None,
+                false => settings_hint(&text, self.settings),
             };
             e.context(format!(
                 "wasmbake: cannot load plugin `{}` into this engine{}",
@@ -244,7 +272,12 @@ impl Embedded {
     }
 
     fn artifacts(&self) -> Artifacts {
-        Artifacts { native: self.artifact, pulley: self.pulley, executable: self.executable }
+        Artifacts {
+            native: self.artifact,
+            pulley: self.pulley,
+            executable: self.executable,
+            settings: self.settings,
+        }
     }
 
     /// Drops the cached `Module` for `engine` (returns whether there was one).
@@ -269,6 +302,7 @@ impl std::fmt::Debug for Embedded {
             .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
             .field("data_image", &self.data_image)
             .field("executable", &self.executable)
+            .field("settings", &self.settings)
             .field("names", &self.names)
             .finish()
     }

@@ -50,7 +50,7 @@ mod private;
 pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi_linker};
 #[cfg(feature = "component")]
 pub use component::{ComponentNames, CoreModuleNames, EmbeddedComponent};
-pub use config::{config, engine, pulley_engine};
+pub use config::{CodeSettings, config, engine, pulley_engine};
 pub use embedded::Embedded;
 pub use image::MemoryImage;
 pub use load::{LoadKind, Loaded};

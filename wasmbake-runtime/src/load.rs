@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use wasmtime::{Engine, Module};
 
 use crate::code_memory;
+use crate::config::CodeSettings;
 
 /// How a [`Module`] (or component) returned by [`crate::Embedded::load`]
 /// was created.
@@ -140,6 +141,8 @@ pub(crate) struct Artifacts {
     pub native: &'static [u8],
     pub pulley: Option<&'static [u8]>,
     pub executable: bool,
+    /// What both were baked with.
+    pub settings: CodeSettings,
 }
 
 /// One plugin's loads, one per engine (a Pulley fallback is cached under the
@@ -212,6 +215,27 @@ pub(crate) fn native_only<T>(
     }
 }
 
+/// What to do about Wasmtime's refusal `text` when it is about a setting
+/// the plugin was baked with (`settings`): load it into `PLUGIN.engine()`,
+/// or bake it as the engine wants. `None` for any other refusal.
+pub(crate) fn settings_hint(text: &str, settings: CodeSettings) -> Option<String> {
+    let (option, baked) = [
+        ("epoch interruption", "epoch_interruption", settings.epoch_interruption),
+        ("fuel support", "consume_fuel", settings.consume_fuel),
+    ]
+    .into_iter()
+    .find(|(wasmtime, ..)| text.contains(&format!(" {wasmtime} but it ")))
+    .map(|(_, option, baked)| (option, baked))?;
+    let bake = match baked {
+        true => format!("or bake it without `{option}`"),
+        false => format!("or bake it with `{option}` (the macro option, or `Builder::{option}(true)`)"),
+    };
+    Some(format!(
+        " (it was baked with{} `{option}`: load it into `PLUGIN.engine()`, the engine for its settings, {bake})",
+        if baked { "" } else { "out" }
+    ))
+}
+
 // Called with the cache locked, so in-place loads of this plugin's
 // artifacts are serialised: two threads never race into `deserialize_raw`.
 fn load_uncached<T: Artifact>(
@@ -230,7 +254,7 @@ fn load_uncached<T: Artifact>(
     let reason: Arc<str> = format!("{native:#}").into();
     let pulley_engine = match engine.is_pulley() {
         true => engine.clone(),
-        false => crate::pulley_engine()
+        false => crate::config::pulley_engine_for(artifacts.settings)
             .map_err(|e| e.context(format!("the native artifact cannot run here ({reason})")))?,
     };
     // Several engines may fall back: they share the Pulley engine's load.

@@ -1,8 +1,8 @@
 //! Items used by the code `include_module!` generates. Not a public API.
 
+pub use crate::{CodeSettings, Embedded, Names};
 #[cfg(feature = "component")]
 pub use crate::{ComponentNames, EmbeddedComponent};
-pub use crate::{Embedded, Names};
 
 /// Aligns the baked artifact to 64 KiB, which covers the text alignment
 /// Wasmtime uses on every supported target (4 KiB on x86-64, up to 64 KiB on

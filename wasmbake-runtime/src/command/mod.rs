@@ -22,8 +22,9 @@
 //! | stdout, stderr | inherited | captured |
 //! | environment | empty | empty |
 //! | directories | none | none |
-//! | engine | one per process, from [`crate::config`] | same |
+//! | engine | the plugin's own ([`Embedded::engine`]): one per process and [`crate::CodeSettings`] | same |
 
+mod limits;
 #[cfg(feature = "component")]
 mod p2;
 #[cfg(feature = "component")]
@@ -253,9 +254,11 @@ impl Command {
         self
     }
 
-    /// Runs on this engine instead of the process-wide default one (the
-    /// engine must come from [`crate::config`] to run the plugin in place;
-    /// see [`Embedded::load`]).
+    /// Runs on this engine instead of the plugin's own process-wide one
+    /// ([`Embedded::engine`], for the settings it was baked with). The
+    /// engine must come from [`crate::config`] to run the plugin in place,
+    /// with the same [`crate::CodeSettings`] to run it at all; see
+    /// [`Embedded::load`].
     pub fn engine(&mut self, engine: &Engine) -> &mut Command {
         self.engine = Some(engine.clone());
         self

@@ -11,7 +11,6 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::p2_imports::linker_for;
 use super::stdio::Streams;
-use super::wasi::default_engine;
 use super::{Command, End, ExitStatus};
 use crate::EmbeddedComponent;
 
@@ -53,7 +52,7 @@ impl Command {
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start component `{}`", plugin.source()));
         let engine = match &self.engine {
             Some(engine) => engine.clone(),
-            None => default_engine().map_err(context)?,
+            None => plugin.engine().map_err(context)?,
         };
         mark("engine");
         let component = plugin.load_with(&engine, self.image).map_err(context)?.into_component();
@@ -76,6 +75,7 @@ impl Command {
         mark("linker");
         let (mut builder, pipes) = self.context(streams).map_err(context)?;
         let mut store = Store::new(&engine, State { ctx: builder.build(), table: ResourceTable::new() });
+        super::limits::unlimited(&mut store, plugin.code_settings()).map_err(context)?;
         // Every import defined (an `Err` naming the first that is not).
         let pre = linker.instantiate_pre(&component).map_err(context)?;
         mark("wasi");

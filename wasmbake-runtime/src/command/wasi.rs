@@ -3,7 +3,6 @@
 //! and the check that every import is defined.
 
 use std::ffi::OsStr;
-use std::sync::OnceLock;
 
 use wasmtime::{Engine, Linker, Module, Store};
 use wasmtime_wasi::cli::InputFile;
@@ -48,7 +47,7 @@ impl Command {
     ) -> wasmtime::Result<Prepared> {
         let engine = match &self.engine {
             Some(engine) => engine.clone(),
-            None => default_engine()?,
+            None => plugin.engine()?,
         };
         mark("engine");
         let module = plugin.load_inner(&engine, self.image, release)?.into_module();
@@ -63,6 +62,7 @@ impl Command {
         mark("linker");
         let (mut ctx, pipes) = self.context(streams)?;
         let mut store = Store::new(&engine, ctx.build_p1());
+        super::limits::unlimited(&mut store, plugin.code_settings())?;
         check_imports(&linker, &mut store, &module)?;
         mark("wasi");
         Ok(Prepared { module, linker, store, pipes })
@@ -151,16 +151,6 @@ fn check_imports(
 fn utf8<'a>(s: &'a OsStr, what: &str) -> wasmtime::Result<&'a str> {
     s.to_str()
         .ok_or_else(|| wasmtime::format_err!("{what} is not valid UTF-8 ({s:?}): WASI strings are UTF-8"))
-}
-
-/// The engine of commands run without [`Command::engine`]: one per process.
-pub(super) fn default_engine() -> wasmtime::Result<Engine> {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    if let Some(engine) = ENGINE.get() {
-        return Ok(engine.clone());
-    }
-    let engine = crate::engine()?;
-    Ok(ENGINE.get_or_init(|| engine).clone())
 }
 
 /// A Wasmtime linker with every WASI preview-1 function (wasmtime-wasi's

@@ -10,8 +10,9 @@ mod trap;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::config::CodeSettings;
 use crate::image::{self, MemoryImage};
-use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only};
+use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only, settings_hint};
 
 pub use names::{ComponentNames, CoreModuleNames};
 
@@ -27,6 +28,8 @@ pub struct EmbeddedComponent {
     data_image: Option<(usize, usize)>,
     /// The artifact's code lies in pages mapped executable (never writable).
     executable: bool,
+    /// What the artifacts were compiled with that an engine must match.
+    settings: CodeSettings,
     /// The plugin's descriptor, in its section for `wasmbake inspect`:
     /// held so that the linker keeps it, never read here.
     #[allow(dead_code)]
@@ -58,6 +61,7 @@ impl EmbeddedComponent {
             names,
             data_image: None,
             executable: false,
+            settings: CodeSettings::DEFAULT,
             descriptor: &[],
             cache: Cache::new(),
         }
@@ -101,6 +105,24 @@ impl EmbeddedComponent {
     pub const unsafe fn with_executable_segment(mut self) -> EmbeddedComponent {
         self.executable = true;
         self
+    }
+
+    /// The component was baked with these [`CodeSettings`] (as
+    /// [`crate::Embedded::with_code_settings`]).
+    pub const fn with_code_settings(mut self, settings: CodeSettings) -> EmbeddedComponent {
+        self.settings = settings;
+        self
+    }
+
+    /// What the component was baked with that changes its compiled code.
+    pub fn code_settings(&self) -> CodeSettings {
+        self.settings
+    }
+
+    /// The process-wide engine for this component's [`CodeSettings`] (as
+    /// [`crate::Embedded::engine`]); [`EmbeddedComponent::command`] uses it.
+    pub fn engine(&self) -> wasmtime::Result<Engine> {
+        crate::config::engine_for(self.settings)
     }
 
     /// Used by the generated code: the plugin's descriptor, in its section.
@@ -187,7 +209,8 @@ impl EmbeddedComponent {
     /// time the component is loaded into `engine`).
     pub fn load_with(&self, engine: &Engine, image: MemoryImage) -> wasmtime::Result<Loaded<Component>> {
         let context = |e: wasmtime::Error| {
-            e.context(format!("wasmbake: cannot load component `{}` into this engine", self.source))
+            let hint = settings_hint(&format!("{e:#}"), self.settings).unwrap_or_default();
+            e.context(format!("wasmbake: cannot load component `{}` into this engine{hint}", self.source))
         };
         let prepare = |component: &Component, kind| {
             image::prepare(
@@ -199,7 +222,12 @@ impl EmbeddedComponent {
                 true,
             )
         };
-        let artifacts = Artifacts { native: self.artifact, pulley: self.pulley, executable: self.executable };
+        let artifacts = Artifacts {
+            native: self.artifact,
+            pulley: self.pulley,
+            executable: self.executable,
+            settings: self.settings,
+        };
         self.cache.load(artifacts, engine, context, prepare)
     }
 
@@ -219,6 +247,7 @@ impl std::fmt::Debug for EmbeddedComponent {
             .field("pulley_artifact_len", &self.pulley.map(<[u8]>::len))
             .field("data_image", &self.data_image)
             .field("executable", &self.executable)
+            .field("settings", &self.settings)
             .field("names", &self.names)
             .finish()
     }
