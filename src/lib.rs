@@ -60,8 +60,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use wasmbake_runtime::{
-    CodeSettings, Embedded, LoadKind, Loaded, MemoryImage, Names, config, demangle, engine, pulley_engine,
-    wasmtime,
+    CodeSettings, Embedded, EpochTicker, LoadKind, Loaded, MemoryImage, Names, config, demangle, engine,
+    pulley_engine, wasmtime,
 };
 
 /// Bakes a WebAssembly module into the binary and evaluates to a
@@ -131,7 +131,8 @@ pub use wasmbake_runtime::__private;
 
 #[cfg(feature = "wasi")]
 pub use wasmbake_runtime::{
-    Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi, wasi_linker,
+    Access, Command, ExitStatus, Output, Reactor, ReactorState, Stdio, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE,
+    wasi, wasi_linker,
 };
 
 /// Includes the plugin statics that `wasmbake_build::Builder::compile` wrote

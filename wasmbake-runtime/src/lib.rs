@@ -16,6 +16,7 @@ mod command;
 mod component;
 mod config;
 mod embedded;
+mod epoch;
 // (Public only to be re-exported by `__private`.)
 #[doc(hidden)]
 pub mod exe_payload;
@@ -47,11 +48,15 @@ pub mod __private {
 mod private;
 
 #[cfg(feature = "wasi")]
-pub use command::{Access, Command, ExitStatus, Output, Reactor, Stdio, TRAP_EXIT_CODE, wasi_linker};
+pub use command::{
+    Access, Command, ExitStatus, Output, Reactor, ReactorState, Stdio, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE,
+    wasi_linker,
+};
 #[cfg(feature = "component")]
 pub use component::{ComponentNames, CoreModuleNames, EmbeddedComponent};
 pub use config::{CodeSettings, config, engine, pulley_engine};
 pub use embedded::Embedded;
+pub use epoch::EpochTicker;
 pub use image::MemoryImage;
 pub use load::{LoadKind, Loaded};
 pub use names::Names;

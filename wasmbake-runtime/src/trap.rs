@@ -41,15 +41,6 @@ impl Embedded {
         render_error_with(error, |backtrace| self.render_backtrace(backtrace))
     }
 
-    /// `error` with its rendering ([`Embedded::render_error`]) as context:
-    /// displayed, it reads as the rendering; downcast, it is still the trap
-    /// (or exit) it was.
-    #[cfg(feature = "wasi")]
-    pub(crate) fn with_rendering(&self, error: wasmtime::Error) -> wasmtime::Error {
-        let rendered = self.render_error(&error);
-        error.context(rendered.trim_end().to_owned())
-    }
-
     /// Renders a wasm backtrace, one frame a line, with names from this
     /// plugin's table for frames in its modules.
     pub fn render_backtrace(&self, backtrace: &WasmBacktrace) -> String {

@@ -43,9 +43,9 @@ use wasmtime_wasi::I32Exit;
 #[cfg(feature = "component")]
 pub use p2::p2_interfaces;
 pub use reactor::Reactor;
-pub use status::{ExitStatus, Output, TRAP_EXIT_CODE};
+pub use status::{ExitStatus, Output, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE};
 pub use stdio::{Access, Stdio};
-pub use wasi::wasi_linker;
+pub use wasi::{ReactorState, wasi_linker};
 
 use crate::{Embedded, MemoryImage};
 use stdio::{Streams, report};
@@ -82,6 +82,7 @@ pub struct Command {
     dirs: Vec<(PathBuf, String, Access)>,
     engine: Option<Engine>,
     image: MemoryImage,
+    limits: limits::Limits,
 }
 
 /// What a [`Command`] runs.
@@ -100,6 +101,48 @@ impl Plugin {
             Plugin::Module(m) => m.source(),
             #[cfg(feature = "component")]
             Plugin::Component(c) => c.source(),
+        }
+    }
+
+    /// The names of the functions `error`'s backtrace is in, innermost
+    /// first, as far as the plugin's tables name them.
+    fn frame_names(self, error: &wasmtime::Error) -> Vec<String> {
+        let Some(backtrace) = error.downcast_ref::<wasmtime::WasmBacktrace>() else {
+            return Vec::new();
+        };
+        let name = |frame: &wasmtime::FrameInfo| match self {
+            Plugin::Module(m) => m.frame_name(frame),
+            #[cfg(feature = "component")]
+            Plugin::Component(c) => c.frame_name(frame),
+        };
+        backtrace
+            .frames()
+            .iter()
+            .map(|frame| {
+                name(frame)
+                    .or_else(|| frame.func_name().map(crate::demangle))
+                    .unwrap_or_else(|| format!("function {}", frame.func_index()))
+            })
+            .collect()
+    }
+
+    /// How an error that ended a call reads: one line when a limit stopped
+    /// it (the timeout's without the backtrace, which it names), else the
+    /// plugin's rendering (named backtrace included).
+    fn render(self, error: &wasmtime::Error, limits: &limits::Limits) -> String {
+        let rendering = || match self {
+            Plugin::Module(m) => m.render_error(error),
+            #[cfg(feature = "component")]
+            Plugin::Component(c) => c.render_error(error),
+        };
+        match limits.stop(error) {
+            Some(stop @ limits::Stop::Timeout(_)) => {
+                stop.line(self.source(), &self.frame_names(error)) + "\n"
+            }
+            Some(stop @ limits::Stop::Fuel(_)) => {
+                format!("{}\n{}", stop.line(self.source(), &[]), rendering())
+            }
+            None => rendering(),
         }
     }
 }
@@ -124,6 +167,7 @@ impl Command {
             dirs: Vec::new(),
             engine: None,
             image: MemoryImage::Auto,
+            limits: limits::Limits::default(),
         }
     }
 }
@@ -348,6 +392,7 @@ impl Command {
         };
         let context =
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start plugin `{}`", plugin.source()));
+        self.limits.check(plugin.code_settings(), "include_module").map_err(context)?;
         // (A process about to end need not release the pages its image was
         // copied from.)
         let release = matches!(end, End::Return);
@@ -366,15 +411,23 @@ impl Command {
             .map_err(|e| context(wasmtime::format_err!("cannot start an async runtime: {e}")))?;
         mark("runtime");
         let result = runtime.block_on(async {
-            let instance = linker.instantiate_async(&mut store, &module).await.map_err(context)?;
+            // (The limits cover the module's own `start` function too.)
+            let ticker = self.limits.arm(&mut store)?;
+            let instance = match linker.instantiate_async(&mut store, &module).await {
+                Ok(instance) => instance,
+                // A trap in the module's `start` function is the program's.
+                Err(e) if e.is::<Trap>() => return Ok(Err(e)),
+                Err(e) => return Err(context(e)),
+            };
             let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(context)?;
             mark("instantiate");
             let result = start.call_async(&mut store, ()).await;
+            drop(ticker);
             mark("program");
             Ok::<_, wasmtime::Error>(result)
         })?;
         let [stdout, mut stderr] = pipes.map(|p| p.map_or_else(Vec::new, |p| p.contents().to_vec()));
-        let status = self.status(result.map(|()| 0), streams, &mut stderr, |e| plugin.render_error(e));
+        let status = self.status(result.map(|()| 0), streams, &mut stderr);
         if let End::ExitProcess = end {
             // The process ends now: the OS reclaims the instance's memory,
             // mappings and descriptors at once, so nothing is torn down.
@@ -390,27 +443,24 @@ impl Command {
 
 impl Command {
     /// The status of a program that ended with `result` (its exit code, or
-    /// the error that ended it): an `I32Exit` is its code; any other error
-    /// is rendered (`render`) on the program's stderr, and is
-    /// [`TRAP_EXIT_CODE`] for a trap, else 1.
-    fn status(
-        &self,
-        result: wasmtime::Result<i32>,
-        streams: Streams,
-        stderr: &mut Vec<u8>,
-        render: impl FnOnce(&wasmtime::Error) -> String,
-    ) -> ExitStatus {
-        match result {
-            Ok(code) => ExitStatus { code, trapped: false },
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(exit) => ExitStatus { code: exit.0, trapped: false },
-                None => {
-                    let to = self.stderr.clone().unwrap_or_else(|| streams.default_out());
-                    report(&to, stderr, &render(&e));
-                    let code = if e.is::<Trap>() { TRAP_EXIT_CODE } else { 1 };
-                    ExitStatus { code, trapped: true }
-                }
-            },
+    /// the error that ended it): an `I32Exit` is its code; a timeout is 124
+    /// with one line on the program's stderr; any other error is rendered
+    /// there (with its named backtrace), and is [`TRAP_EXIT_CODE`] for a
+    /// trap, else 1.
+    fn status(&self, result: wasmtime::Result<i32>, streams: Streams, stderr: &mut Vec<u8>) -> ExitStatus {
+        let e = match result {
+            Ok(code) => return ExitStatus::exited(code),
+            Err(e) => e,
+        };
+        if let Some(exit) = e.downcast_ref::<I32Exit>() {
+            return ExitStatus::exited(exit.0);
+        }
+        let to = self.stderr.clone().unwrap_or_else(|| streams.default_out());
+        report(&to, stderr, &self.plugin.render(&e, &self.limits));
+        match self.limits.stop(&e) {
+            Some(limits::Stop::Timeout(_)) => ExitStatus::timed_out_status(),
+            _ if e.is::<Trap>() => ExitStatus::trapped_status(TRAP_EXIT_CODE),
+            _ => ExitStatus::trapped_status(1),
         }
     }
 }

@@ -9,6 +9,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::bindings::Command as RunCommand;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::limits::MemoryLimiter;
 use super::p2_imports::linker_for;
 use super::stdio::Streams;
 use super::{Command, End, ExitStatus};
@@ -21,6 +22,7 @@ const RUN: &str = "wasi:cli/run@0.2";
 struct State {
     ctx: WasiCtx,
     table: ResourceTable,
+    limiter: MemoryLimiter,
 }
 
 impl WasiView for State {
@@ -50,6 +52,7 @@ impl Command {
     ) -> wasmtime::Result<(ExitStatus, [Vec<u8>; 2])> {
         let context =
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start component `{}`", plugin.source()));
+        self.limits.check(plugin.code_settings(), "include_component").map_err(context)?;
         let engine = match &self.engine {
             Some(engine) => engine.clone(),
             None => plugin.engine().map_err(context)?,
@@ -74,8 +77,10 @@ impl Command {
         let (linker, _) = linker_for::<State>(&engine, &component).map_err(context)?;
         mark("linker");
         let (mut builder, pipes) = self.context(streams).map_err(context)?;
-        let mut store = Store::new(&engine, State { ctx: builder.build(), table: ResourceTable::new() });
-        super::limits::unlimited(&mut store, plugin.code_settings()).map_err(context)?;
+        let state =
+            State { ctx: builder.build(), table: ResourceTable::new(), limiter: self.limits.limiter() };
+        let mut store = Store::new(&engine, state);
+        self.limits.prepare(&mut store, plugin.code_settings(), |s| &mut s.limiter).map_err(context)?;
         // Every import defined (an `Err` naming the first that is not).
         let pre = linker.instantiate_pre(&component).map_err(context)?;
         mark("wasi");
@@ -85,10 +90,18 @@ impl Command {
             .map_err(|e| context(wasmtime::format_err!("cannot start an async runtime: {e}")))?;
         mark("runtime");
         let result = runtime.block_on(async {
-            let instance = pre.instantiate_async(&mut store).await.map_err(context)?;
+            // (The limits cover the core modules' `start` functions too.)
+            let ticker = self.limits.arm(&mut store)?;
+            let instance = match pre.instantiate_async(&mut store).await {
+                Ok(instance) => instance,
+                // A trap in a core module's `start` function is the program's.
+                Err(e) if e.is::<wasmtime::Trap>() => return Ok(Err(e)),
+                Err(e) => return Err(context(e)),
+            };
             let command = RunCommand::new(&mut store, &instance).map_err(context)?;
             mark("instantiate");
             let result = command.wasi_cli_run().call_run(&mut store).await;
+            drop(ticker);
             mark("program");
             Ok::<_, wasmtime::Error>(result)
         })?;
@@ -96,7 +109,7 @@ impl Command {
         // `wasi:cli/run` returning its error is the `exit(1)` of a C or
         // Rust `main` that failed.
         let code = result.map(|run| if run.is_ok() { 0 } else { 1 });
-        let status = self.status(code, streams, &mut stderr, |e| plugin.render_error(e));
+        let status = self.status(code, streams, &mut stderr);
         if let End::ExitProcess = end {
             // As for preview 1: the OS reclaims everything at once.
             std::process::exit(status.code());

@@ -4,11 +4,11 @@
 use std::fmt;
 
 use wasmtime::{Instance, Store, TypedFunc, WasmParams, WasmResults};
-use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+use super::limits::Limits;
 use super::stdio::Streams;
-use super::wasi::{Calls, Prepared};
+use super::wasi::{Calls, Prepared, ReactorState};
 use super::{Command, Plugin};
 use crate::Embedded;
 
@@ -19,10 +19,17 @@ impl Command {
     /// are wasmtime-wasi's synchronous ones. Piped output is readable with
     /// [`Reactor::stdout`].
     ///
+    /// The command's limits apply to `_initialize` and to each
+    /// [`Reactor::call`] on its own: each gets the whole [`Command::timeout`]
+    /// and [`Command::fuel`], and the memory limit holds for the instance's
+    /// life. A call stopped by one returns an `Err` that downcasts to
+    /// [`wasmtime::Trap::Interrupt`] or [`wasmtime::Trap::OutOfFuel`], and
+    /// the reactor stays usable, as after any trap (see [`Reactor::call`]).
+    ///
     /// # Errors
     ///
     /// As [`Command::run`] (but `_start` is not required), and when
-    /// `_initialize` traps.
+    /// `_initialize` traps or outruns a limit.
     pub fn reactor(&mut self) -> wasmtime::Result<Reactor> {
         let context = |e: wasmtime::Error| {
             e.context(format!("wasmbake: cannot start plugin `{}`", self.plugin.source()))
@@ -37,25 +44,40 @@ impl Command {
                 )));
             }
         };
+        self.limits.check(plugin.code_settings(), "include_module").map_err(context)?;
         let Prepared { module, linker, mut store, pipes } =
             self.prepare(plugin, Calls::Sync, Streams::Capture, true, &mut |_| {}).map_err(context)?;
-        let instance = linker.instantiate(&mut store, &module).map_err(context)?;
+        let limits = self.limits;
+        let ticker = limits.arm(&mut store).map_err(context)?;
+        let instance =
+            linker.instantiate(&mut store, &module).map_err(|e| limits.error(plugin, e)).map_err(context)?;
         if let Some(init) = instance.get_func(&mut store, "_initialize") {
             init.typed::<(), ()>(&store)
                 .and_then(|init| init.call(&mut store, ()))
-                .map_err(|e| plugin.with_rendering(e))
+                .map_err(|e| limits.error(plugin, e))
                 .map_err(context)?;
         }
-        Ok(Reactor { plugin, store, instance, pipes })
+        limits.disarm(&mut store, ticker);
+        Ok(Reactor { plugin, store, instance, pipes, limits })
+    }
+}
+
+impl Limits {
+    /// `error`, which ended a reactor's call, with the line that says what
+    /// stopped it, or the plugin's rendering, as its outermost context.
+    fn error(&self, plugin: &'static Embedded, error: wasmtime::Error) -> wasmtime::Error {
+        let rendered = Plugin::Module(plugin).render(&error, self);
+        error.context(rendered.trim_end().to_owned())
     }
 }
 
 /// A WASI reactor instance, made by [`Command::reactor`]: call its exports.
 pub struct Reactor {
     plugin: &'static Embedded,
-    store: Store<WasiP1Ctx>,
+    store: Store<ReactorState>,
     instance: Instance,
     pipes: [Option<MemoryOutputPipe>; 2],
+    limits: Limits,
 }
 
 impl Reactor {
@@ -65,7 +87,7 @@ impl Reactor {
     }
 
     /// The store the instance lives in.
-    pub fn store(&mut self) -> &mut Store<WasiP1Ctx> {
+    pub fn store(&mut self) -> &mut Store<ReactorState> {
         &mut self.store
     }
 
@@ -81,17 +103,31 @@ impl Reactor {
         self.instance.get_typed_func(&mut self.store, name)
     }
 
-    /// Calls the exported function `name`. A trap is an `Err` that still
-    /// downcasts to [`wasmtime::Trap`] (and an exit to
-    /// `wasmtime_wasi::I32Exit`), with the plugin's rendering of it (named
-    /// backtrace included) as its outermost context: what `{err}` prints.
+    /// Calls the exported function `name`, within the command's limits.
+    /// A trap is an `Err` that still downcasts to [`wasmtime::Trap`] (and an
+    /// exit to `wasmtime_wasi::I32Exit`), with the plugin's rendering of it
+    /// (named backtrace included) as its outermost context: what `{err}`
+    /// prints. A call stopped by its timeout is [`wasmtime::Trap::Interrupt`]
+    /// and reads as one line naming the timeout and the functions it was
+    /// in; one out of fuel is [`wasmtime::Trap::OutOfFuel`].
+    ///
+    /// After any of these the reactor stays usable: Wasmtime unwinds the
+    /// call and the next one starts afresh, with the instance's memory and
+    /// globals as the stopped call left them. That is safe for the host, but
+    /// a guest stopped halfway through updating its own state (its
+    /// allocator, a C program's stack pointer) may not expect to be called
+    /// again: make a new reactor when in doubt (it costs an
+    /// instantiation).
     ///
     /// # Errors
     ///
     /// When there is no such export, its type differs, or the call traps.
     pub fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> wasmtime::Result<R> {
         let func = self.typed_func::<P, R>(name)?;
-        func.call(&mut self.store, params).map_err(|e| self.plugin.with_rendering(e))
+        let ticker = self.limits.arm(&mut self.store)?;
+        let result = func.call(&mut self.store, params);
+        self.limits.disarm(&mut self.store, ticker);
+        result.map_err(|e| self.limits.error(self.plugin, e))
     }
 
     /// What the reactor wrote to stdout so far, when stdout is piped (the

@@ -6,17 +6,36 @@ use std::fmt;
 /// (128 + SIGABRT on Unix, 3 on Windows).
 pub const TRAP_EXIT_CODE: i32 = if cfg!(windows) { 3 } else { 134 };
 
+/// The exit status of a program stopped by its
+/// [`Command::timeout`](super::Command::timeout): what GNU `timeout`
+/// returns.
+pub const TIMEOUT_EXIT_CODE: i32 = 124;
+
 /// How a program ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExitStatus {
-    pub(super) code: i32,
-    pub(super) trapped: bool,
+    code: i32,
+    trapped: bool,
+    timed_out: bool,
 }
 
 impl ExitStatus {
+    pub(super) fn exited(code: i32) -> ExitStatus {
+        ExitStatus { code, trapped: false, timed_out: false }
+    }
+
+    pub(super) fn trapped_status(code: i32) -> ExitStatus {
+        ExitStatus { code, trapped: true, timed_out: false }
+    }
+
+    pub(super) fn timed_out_status() -> ExitStatus {
+        ExitStatus { code: TIMEOUT_EXIT_CODE, trapped: false, timed_out: true }
+    }
+
     /// The exit code: what the program passed to `proc_exit`, 0 when
     /// `_start` returned, [`TRAP_EXIT_CODE`] after a trap (as `wasmtime run`),
-    /// 1 when a host call failed in a way that ends the program.
+    /// [`TIMEOUT_EXIT_CODE`] when its timeout stopped it, 1 when a host call
+    /// failed in a way that ends the program.
     pub fn code(&self) -> i32 {
         self.code
     }
@@ -31,13 +50,22 @@ impl ExitStatus {
     pub fn trapped(&self) -> bool {
         self.trapped
     }
+
+    /// Whether the program was stopped by its
+    /// [`Command::timeout`](super::Command::timeout): one line on its stderr
+    /// said where, and the code is [`TIMEOUT_EXIT_CODE`]. (Not a trap: the
+    /// program did nothing wrong but take too long.)
+    pub fn timed_out(&self) -> bool {
+        self.timed_out
+    }
 }
 
 impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.trapped {
-            true => write!(f, "trapped (exit status: {})", self.code),
-            false => write!(f, "exit status: {}", self.code),
+        match (self.trapped, self.timed_out) {
+            (true, _) => write!(f, "trapped (exit status: {})", self.code),
+            (_, true) => write!(f, "timed out (exit status: {})", self.code),
+            _ => write!(f, "exit status: {}", self.code),
         }
     }
 }

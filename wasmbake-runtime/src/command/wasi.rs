@@ -10,6 +10,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{ClosedInputStream, MemoryInputPipe, MemoryOutputPipe, SinkOutputStream};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
+use super::limits::MemoryLimiter;
 use super::stdio::{Sink, StdioKind, Streams};
 use super::{Access, Command};
 use crate::Embedded;
@@ -23,11 +24,32 @@ pub(super) enum Calls {
     Sync,
 }
 
+/// The data of the store a [`Command`] runs a preview-1 plugin in (what
+/// [`Reactor::store`](super::Reactor::store) holds): the WASI context, and
+/// what enforces [`Command::memory_limit`].
+pub struct ReactorState {
+    wasi: WasiP1Ctx,
+    limiter: MemoryLimiter,
+}
+
+impl ReactorState {
+    /// The WASI context.
+    pub fn wasi(&mut self) -> &mut WasiP1Ctx {
+        &mut self.wasi
+    }
+}
+
+impl std::fmt::Debug for ReactorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReactorState").field("limiter", &self.limiter).finish_non_exhaustive()
+    }
+}
+
 /// A plugin ready to instantiate.
 pub(super) struct Prepared {
     pub module: Module,
-    pub linker: Linker<WasiP1Ctx>,
-    pub store: Store<WasiP1Ctx>,
+    pub linker: Linker<ReactorState>,
+    pub store: Store<ReactorState>,
     /// The capture pipes of stdout and stderr, when piped.
     pub pipes: [Option<MemoryOutputPipe>; 2],
 }
@@ -55,14 +77,16 @@ impl Command {
         let engine = module.engine().clone();
         mark("load");
         let mut linker = Linker::new(&engine);
+        let wasi = ReactorState::wasi;
         match calls {
-            Calls::Async => wasmtime_wasi::p1::add_to_linker_async(&mut linker, |ctx| ctx)?,
-            Calls::Sync => wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)?,
+            Calls::Async => wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasi)?,
+            Calls::Sync => wasmtime_wasi::p1::add_to_linker_sync(&mut linker, wasi)?,
         }
         mark("linker");
         let (mut ctx, pipes) = self.context(streams)?;
-        let mut store = Store::new(&engine, ctx.build_p1());
-        super::limits::unlimited(&mut store, plugin.code_settings())?;
+        let state = ReactorState { wasi: ctx.build_p1(), limiter: self.limits.limiter() };
+        let mut store = Store::new(&engine, state);
+        self.limits.prepare(&mut store, plugin.code_settings(), |s| &mut s.limiter)?;
         check_imports(&linker, &mut store, &module)?;
         mark("wasi");
         Ok(Prepared { module, linker, store, pipes })
@@ -132,8 +156,8 @@ impl Command {
 /// Fails, naming every one, when the module imports something the linker
 /// does not define.
 fn check_imports(
-    linker: &Linker<WasiP1Ctx>,
-    store: &mut Store<WasiP1Ctx>,
+    linker: &Linker<ReactorState>,
+    store: &mut Store<ReactorState>,
     module: &Module,
 ) -> wasmtime::Result<()> {
     let missing: Vec<String> = module
