@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use wasmbake_compiler::{Compiler, Cpu, Options};
 use wasmbake_runtime::__private::exe_payload::{self as payload, DirAccess, Manifest, ToolParts};
+use wasmbake_runtime::CodeSettings;
 
+use crate::limits::Limits;
 use crate::{Args, Failure};
 
 mod runners {
@@ -23,6 +25,7 @@ struct Request {
     name: Option<String>,
     cpu: Cpu,
     settings: Manifest,
+    limits: Limits,
     runner: Option<PathBuf>,
 }
 
@@ -36,6 +39,7 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
         name: None,
         cpu: Cpu::Baseline,
         settings: Manifest::default(),
+        limits: Limits::default(),
         runner: None,
     };
     while let Some(arg) = args.next_arg() {
@@ -66,6 +70,7 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
                     request.settings.dirs.push((access, host.to_owned(), guest.to_owned()));
                 }
                 "--runner" => request.runner = Some(args.value(&flag)?.into()),
+                other if request.limits.take(other, || args.string(other))? => {}
                 other => return Err(Failure(format!("exe: unknown option {other}"))),
             },
         }
@@ -230,7 +235,14 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
         (None, _, _, _) => wasmbake_compiler::Options::default().target(),
     };
     let runner = runner(&request, &target)?;
-    let options = Options { target: Some(target.clone()), cpu: request.cpu.clone(), ..Options::default() };
+    // A timeout needs epoch-interruption checks in the code, fuel its
+    // accounting: baked in only when asked for (they cost run time).
+    let limits = request.limits;
+    let settings = CodeSettings::DEFAULT
+        .with_epoch_interruption(limits.timeout.is_some())
+        .with_consume_fuel(limits.fuel.is_some());
+    let options =
+        Options { target: Some(target.clone()), cpu: request.cpu.clone(), settings, ..Options::default() };
     let compiler = Compiler::new(&options).map_err(|e| Failure(e.one_line()))?;
     let cache = wasmbake_compiler::user_cache_dir();
     let mut baked = Vec::new();
@@ -255,9 +267,16 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
             data_image: b.data_image,
             text: b.text,
             component: b.component,
+            settings,
         })
         .collect();
-    write_atomically(&request.output, |file| payload::write(file, &runner, &tools, &request.settings))
+    let manifest = Manifest {
+        timeout: limits.timeout,
+        fuel: limits.fuel,
+        max_memory: limits.max_memory,
+        ..request.settings
+    };
+    write_atomically(&request.output, |file| payload::write(file, &runner, &tools, &manifest))
 }
 
 /// Writes `output` through a temporary file beside it, renamed into place

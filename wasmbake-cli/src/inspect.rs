@@ -310,12 +310,25 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
         text.push_str(&format!("\nprograms of a `wasmbake exe` payload ({}):\n", manifest.tools.len()));
         for tool in &manifest.tools {
             text.push_str(&format!(
-                "  {} (from {}): artifact {}, name table {}\n",
+                "  {} (from {}): artifact {}, name table {}{}{}\n",
                 tool.name,
                 tool.source,
                 kb(tool.artifact.1),
-                kb(tool.names.1)
+                kb(tool.names.1),
+                if tool.settings.epoch_interruption { ", epoch interruption" } else { "" },
+                if tool.settings.consume_fuel { ", fuel" } else { "" },
             ));
+        }
+        let limits: Vec<String> = [
+            manifest.timeout.map(|t| format!("timeout {t:?}")),
+            manifest.fuel.map(|f| format!("fuel {f}")),
+            manifest.max_memory.map(|m| format!("max memory {m} bytes")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !limits.is_empty() {
+            text.push_str(&format!("  limits of every run: {}\n", limits.join(", ")));
         }
     }
     let json = json!({
@@ -331,7 +344,11 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
         })).collect::<Vec<_>>(),
         "exe": manifest.as_ref().map(|m| m.tools.iter().map(|t| json!({
             "name": t.name, "source": t.source, "artifact": t.artifact.1, "names": t.names.1,
+            "epoch_interruption": t.settings.epoch_interruption, "consume_fuel": t.settings.consume_fuel,
         })).collect::<Vec<_>>()),
+        "exe_limits": manifest.as_ref().map(|m| json!({
+            "timeout_ns": m.timeout.map(|t| t.as_nanos() as u64), "fuel": m.fuel, "max_memory": m.max_memory,
+        })),
     });
     Ok(Report { text, json })
 }

@@ -5,6 +5,7 @@
 mod component;
 mod exe;
 mod inspect;
+mod limits;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ const USAGE: &str = "\
 usage: wasmbake exe INPUT.wasm... -o OUTPUT [--static] [--target TRIPLE] [--name NAME]
                     [--cpu FLAGS] [--env KEY=VALUE]... [--inherit-env]
                     [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]... [--runner PATH]
+                    [--timeout DURATION] [--fuel N] [--max-memory SIZE]
        wasmbake inspect FILE [--names] [--demangle] [--json]
        wasmbake --version";
 

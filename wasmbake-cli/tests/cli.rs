@@ -127,6 +127,51 @@ fn exe_runs_command_components_beside_modules() {
 }
 
 #[test]
+fn exe_limits_are_baked_into_the_output_as_its_defaults() {
+    let dir = temp_dir("exe-limits");
+    let empty = temp_dir("exe-limits-empty");
+    // A timeout: the program is stopped with 124 and one line.
+    let spin = dir.join("spin");
+    exe(&[fixture("spin.wat")], &spin, &["--timeout", "200ms"]);
+    let started = std::time::Instant::now();
+    let stopped = run(&spin, &[], &empty, b"");
+    let took = started.elapsed();
+    assert_eq!(stopped.status.code(), Some(124), "{}", text(&stopped.stderr));
+    assert_eq!(text(&stopped.stdout), "spinning\n");
+    assert_eq!(
+        text(&stopped.stderr),
+        "wasmbake: plugin `spin.wat` timed out after 200ms in `spin` ← `run_forever` ← `main`\n"
+    );
+    assert!(took >= std::time::Duration::from_millis(200), "{took:?}");
+    let inspected = text(&wasmbake(&["inspect", spin.to_str().unwrap()]).stdout);
+    assert!(
+        inspected.contains("spin (from spin.wat)") && inspected.contains(", epoch interruption\n"),
+        "{inspected}"
+    );
+    assert!(inspected.contains("limits of every run: timeout 200ms"), "{inspected}");
+    // Fuel: its own trap message, 134.
+    let fueled = dir.join("spin-fuel");
+    exe(&[fixture("spin.wat")], &fueled, &["--fuel", "1_000_000"]);
+    let out = run(&fueled, &[], &empty, b"");
+    assert_eq!(out.status.code(), Some(134));
+    assert!(text(&out.stderr).starts_with("wasmbake: plugin `spin.wat` ran out of fuel (1000000 units)"));
+    // A memory limit: `memory.grow` fails and the program sees it (it
+    // exits with the pages it could add: 1 MiB is its first page and 15).
+    let grow = dir.join("grow");
+    exe(&[fixture("grow.wat")], &grow, &["--max-memory", "1M"]);
+    assert_eq!(run(&grow, &[], &empty, b"").status.code(), Some(15));
+    let inspected = text(&wasmbake(&["inspect", grow.to_str().unwrap()]).stdout);
+    assert!(
+        inspected.contains("grow (from grow.wat): artifact") && !inspected.contains("epoch"),
+        "{inspected}"
+    );
+    assert!(inspected.contains("limits of every run: max memory 1048576 bytes"), "{inspected}");
+    for d in [dir, empty] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
 fn several_inputs_make_a_multi_call_program() {
     let dir = temp_dir("multi");
     let tools = dir.join("box");
@@ -207,6 +252,27 @@ fn bad_input_is_one_line_exit_2_and_no_output() {
             "nonsense-cpu-os",
         ),
         (vec![fixture("exit.wat").display().to_string(), "--bogus".into()], "unknown option --bogus"),
+        (
+            vec![fixture("exit.wat").display().to_string(), "--timeout".into(), "5".into()],
+            "--timeout 5: give a unit",
+        ),
+        (
+            vec![fixture("exit.wat").display().to_string(), "--timeout".into(), "0ms".into()],
+            "a timeout of zero",
+        ),
+        (
+            vec![fixture("exit.wat").display().to_string(), "--fuel".into(), "lots".into()],
+            "--fuel lots: expected",
+        ),
+        (vec![fixture("exit.wat").display().to_string(), "--fuel".into(), "0".into()], "a fuel of zero"),
+        (
+            vec![fixture("exit.wat").display().to_string(), "--max-memory".into(), "3GB".into()],
+            "--max-memory 3GB: unknown unit `GB`",
+        ),
+        (
+            vec![fixture("exit.wat").display().to_string(), "--max-memory".into(), "1024T".into()],
+            "more than any host",
+        ),
     ];
     for (inputs, message) in cases {
         let mut args = vec!["exe".to_owned()];

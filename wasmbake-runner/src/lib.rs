@@ -9,8 +9,10 @@
 //! as (a link `avr-as -> box`), or the one its first argument names
 //! (`box avr-as --version`). The program gets the arguments, stdin, stdout,
 //! stderr, the environment and the directories `exe` was told to give it,
-//! and nothing else; its exit status is the process's (134 after a trap,
-//! whose backtrace names the program's functions).
+//! and nothing else, within the limits `exe` was given (`--timeout`,
+//! `--fuel`, `--max-memory`); its exit status is the process's (134 after a
+//! trap, whose backtrace names the program's functions; 124 after its
+//! timeout).
 
 #![deny(missing_docs)]
 
@@ -77,6 +79,15 @@ fn run() -> Result<Never, String> {
         };
         command.preopened_dir(host, guest.as_str(), access);
     }
+    if let Some(timeout) = manifest.timeout {
+        command.timeout(timeout);
+    }
+    if let Some(fuel) = manifest.fuel {
+        command.fuel(fuel);
+    }
+    if let Some(bytes) = manifest.max_memory {
+        command.memory_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
     let error = command.exec();
     Err(format!("{}: {error:#}", tool.name))
 }
@@ -101,8 +112,11 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<Comman
         // SAFETY: `exe` wrote the artifact, unmodified, at a 64 KiB-aligned
         // offset; `map` mapped it for good, read-only, its code pages
         // readable and executable from the start.
-        let mut plugin =
-            unsafe { EmbeddedComponent::from_mapped(source, artifact, names).with_executable_segment() };
+        let mut plugin = unsafe {
+            EmbeddedComponent::from_mapped(source, artifact, names)
+                .with_executable_segment()
+                .with_code_settings(tool.settings)
+        };
         if image_len > 0 {
             plugin = plugin.with_data_image(image_at, image_len);
         }
@@ -114,7 +128,11 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<Comman
     // read-only at a 64 KiB-aligned address for the life of the process,
     // its code pages (the artifact's `.text`, as `exe` found it) readable
     // and executable; the name table passed `Names::parse`.
-    let mut plugin = unsafe { Embedded::from_mapped(source, artifact, names).with_executable_segment() };
+    let mut plugin = unsafe {
+        Embedded::from_mapped(source, artifact, names)
+            .with_executable_segment()
+            .with_code_settings(tool.settings)
+    };
     if image_len > 0 {
         plugin = plugin.with_data_image(image_at, image_len);
     }

@@ -78,7 +78,8 @@ pub fn map(path: &PathBuf, start: u64, end: u64, code: &[(u64, u64)]) -> std::io
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmbake::__private::exe_payload::*;
+    use wasmbake::__private::exe_payload::{self as payload, *};
+    use wasmbake::CodeSettings;
 
     #[test]
     fn a_payload_round_trips() {
@@ -90,6 +91,9 @@ mod tests {
             env: vec![("K".into(), "a value".into())],
             inherit_env: true,
             dirs: vec![(DirAccess::ReadOnly, "/data".into(), "/d".into())],
+            timeout: Some(std::time::Duration::from_millis(1500)),
+            fuel: Some(1 << 40),
+            max_memory: Some(64 << 20),
         };
         let (a, b) = (vec![1u8; 70_000], vec![2u8; 10]);
         let tools = [
@@ -101,6 +105,7 @@ mod tests {
                 data_image: Some((4096, 8192)),
                 text: (8192, 20_000),
                 component: false,
+                settings: CodeSettings::DEFAULT.with_epoch_interruption(true).with_consume_fuel(true),
             },
             ToolParts {
                 name: "second",
@@ -110,6 +115,7 @@ mod tests {
                 data_image: None,
                 text: (0, 10),
                 component: true,
+                settings: CodeSettings::DEFAULT,
             },
         ];
         let mut bytes = Vec::new();
@@ -120,6 +126,16 @@ mod tests {
         assert_eq!(
             (manifest.env.clone(), manifest.inherit_env, manifest.dirs.clone()),
             (settings.env, true, settings.dirs)
+        );
+        assert_eq!(
+            (manifest.timeout, manifest.fuel, manifest.max_memory),
+            (settings.timeout, settings.fuel, settings.max_memory),
+            "the limits, as given"
+        );
+        let baked_with = |t: &payload::Tool| (t.settings.epoch_interruption, t.settings.consume_fuel);
+        assert_eq!(
+            (baked_with(&manifest.tools[0]), baked_with(&manifest.tools[1])),
+            ((true, true), (false, false))
         );
         let first = &manifest.tools[0];
         assert_eq!(first.artifact.0 % ARTIFACT_ALIGN, 0);
@@ -171,6 +187,7 @@ mod tests {
             data_image: None,
             text: (0, 0),
             component: false,
+            settings: CodeSettings::DEFAULT,
         }];
         assert!(write(&mut Vec::new(), b"", &tab, &Manifest::default()).is_err());
         let _ = std::fs::remove_dir_all(&dir);

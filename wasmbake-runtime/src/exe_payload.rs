@@ -18,8 +18,8 @@
 //!  N1 …                            tool 1's, and so on, each 8-aligned
 //!  M                               the manifest: UTF-8 text, one item a
 //!                                  line, fields separated by tabs:
-//!      wasmbake-exe⇥3                            format line
-//!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN⇥T⇥LEN⇥KIND
+//!      wasmbake-exe⇥4                            format line
+//!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN⇥T⇥LEN⇥KIND⇥SETTINGS
 //!                                  one per tool: its name
 //!                                  (what it is invoked as), the file it was
 //!                                  made from, artifact offset and length,
@@ -31,7 +31,13 @@
 //!                                  length), and `module` (a preview-1
 //!                                  program, a names.rs table) or
 //!                                  `component` (a preview-2 command, a
-//!                                  component_names.rs table)
+//!                                  component_names.rs table), and the
+//!                                  code settings it was baked with
+//!                                  (`epoch_interruption,consume_fuel`,
+//!                                  either, or `none`)
+//!      timeout⇥NANOSECONDS                       `--timeout`
+//!      fuel⇥UNITS                                `--fuel`
+//!      max-memory⇥BYTES                          `--max-memory`
 //!      env⇥KEY⇥VALUE                             an environment variable
 //!      inherit-env                               pass the caller's
 //!      dir⇥ro|rw⇥HOST⇥GUEST                      a preopened directory
@@ -48,11 +54,14 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::time::Duration;
+
+use crate::CodeSettings;
 
 /// The trailer's magic: the last 8 bytes of an executable with a payload.
 pub const MAGIC: [u8; 8] = *b"WBEXE\0v1";
 const TRAILER_LEN: u64 = 24;
-const FORMAT_LINE: &str = "wasmbake-exe\t3";
+const FORMAT_LINE: &str = "wasmbake-exe\t4";
 /// Alignment of each artifact's file offset (and of its address when
 /// mapped): what `include_module!` gives a static artifact.
 pub const ARTIFACT_ALIGN: u64 = 64 * 1024;
@@ -83,6 +92,8 @@ pub struct Tool {
     pub text: (u64, u64),
     /// A preview-2 command component (else a preview-1 module).
     pub component: bool,
+    /// What it was baked with.
+    pub settings: CodeSettings,
 }
 
 /// What the runner does: the tools and the settings `exe` was given.
@@ -96,6 +107,12 @@ pub struct Manifest {
     pub inherit_env: bool,
     /// Preopened directories: access, host path, guest path.
     pub dirs: Vec<(DirAccess, String, String)>,
+    /// Every run's timeout (`Command::timeout`).
+    pub timeout: Option<Duration>,
+    /// Every run's fuel (`Command::fuel`).
+    pub fuel: Option<u64>,
+    /// Every run's memory limit in bytes (`Command::memory_limit`).
+    pub max_memory: Option<u64>,
 }
 
 /// A tool's parts, for [`write()`].
@@ -114,6 +131,26 @@ pub struct ToolParts<'a> {
     pub text: (u64, u64),
     /// A preview-2 command component (else a preview-1 module).
     pub component: bool,
+    /// What it was baked with.
+    pub settings: CodeSettings,
+}
+
+/// A tool line's settings field.
+fn settings_field(settings: CodeSettings) -> String {
+    settings.options().replace(", ", ",")
+}
+
+fn parse_settings(field: &str) -> Option<CodeSettings> {
+    let mut settings = CodeSettings::DEFAULT;
+    for option in field.split(',') {
+        settings = match option {
+            "none" => settings,
+            "epoch_interruption" => settings.with_epoch_interruption(true),
+            "consume_fuel" => settings.with_consume_fuel(true),
+            _ => return None,
+        };
+    }
+    Some(settings)
 }
 
 fn check_field(what: &str, value: &str) -> Result<(), String> {
@@ -155,7 +192,7 @@ pub fn write(
         check_field("the file name", tool.source)?;
         let (d_at, d_len) = tool.data_image.unwrap_or((0, 0));
         manifest.push_str(&format!(
-            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\t{}\t{}\t{}\n",
+            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\t{}\t{}\t{}\t{}\n",
             tool.name,
             tool.source,
             tool.artifact.len(),
@@ -163,6 +200,7 @@ pub fn write(
             tool.text.0,
             tool.text.1,
             if tool.component { "component" } else { "module" },
+            settings_field(tool.settings),
         ));
         out.write_all(tool.names).map_err(io)?;
         at += tool.names.len() as u64;
@@ -174,6 +212,15 @@ pub fn write(
     }
     if settings.inherit_env {
         manifest.push_str("inherit-env\n");
+    }
+    if let Some(timeout) = settings.timeout {
+        manifest.push_str(&format!("timeout\t{}\n", timeout.as_nanos()));
+    }
+    if let Some(fuel) = settings.fuel {
+        manifest.push_str(&format!("fuel\t{fuel}\n"));
+    }
+    if let Some(bytes) = settings.max_memory {
+        manifest.push_str(&format!("max-memory\t{bytes}\n"));
     }
     for (access, host, guest) in &settings.dirs {
         check_field("the directory", host)?;
@@ -224,7 +271,7 @@ fn parse(text: &str) -> Option<Manifest> {
         let fields: Vec<&str> = line.split('\t').collect();
         let number = |i: usize| fields.get(i)?.parse::<u64>().ok();
         match fields.as_slice() {
-            ["tool", name, source, .., kind] if fields.len() == 12 => manifest.tools.push(Tool {
+            ["tool", name, source, .., kind, settings] if fields.len() == 13 => manifest.tools.push(Tool {
                 name: (*name).to_owned(),
                 source: (*source).to_owned(),
                 artifact: (number(3)?, number(4)?),
@@ -236,7 +283,11 @@ fn parse(text: &str) -> Option<Manifest> {
                     "component" => true,
                     _ => return None,
                 },
+                settings: parse_settings(settings)?,
             }),
+            ["timeout", nanos] => manifest.timeout = Some(Duration::from_nanos(nanos.parse().ok()?)),
+            ["fuel", units] => manifest.fuel = Some(units.parse().ok()?),
+            ["max-memory", bytes] => manifest.max_memory = Some(bytes.parse().ok()?),
             ["env", key, value] => manifest.env.push(((*key).to_owned(), (*value).to_owned())),
             ["inherit-env"] => manifest.inherit_env = true,
             ["dir", access, host, guest] => {

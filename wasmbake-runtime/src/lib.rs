@@ -9,6 +9,9 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// (Public only to be re-exported by `__private`.)
+#[doc(hidden)]
+pub mod bounds;
 mod code_memory;
 #[cfg(feature = "wasi")]
 mod command;
@@ -30,6 +33,7 @@ mod trap;
 /// API: it changes with any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::bounds;
     #[cfg(all(feature = "component", feature = "wasi"))]
     pub use crate::command::p2_interfaces;
     pub use crate::config::{PULLEY_TARGET, pulley_wasm_config, wasm_config};

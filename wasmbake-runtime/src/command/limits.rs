@@ -14,13 +14,6 @@ use super::Command;
 use crate::CodeSettings;
 use crate::epoch::{EpochTicker, NEVER};
 
-/// The longest timeout taken: longer ones are a mistake in units, not a
-/// deadline (about 136 years).
-const MAX_TIMEOUT: Duration = Duration::from_secs(u32::MAX as u64);
-
-/// The largest memory limit taken: 256 TiB, more than any host can map.
-const MAX_MEMORY: u64 = 1 << 48;
-
 /// What a table element counts against [`Command::memory_limit`]: a
 /// pointer, as Wasmtime stores one.
 const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
@@ -40,40 +33,19 @@ impl Limits {
         let bake = |option: &str| {
             format!("bake it with `{macro_name}!(\"…\", {option})` or `Builder::{option}(true)`")
         };
-        if let Some(timeout) = self.timeout {
-            if timeout.is_zero() {
-                wasmtime::bail!("a timeout of zero would stop the plugin before it starts");
-            }
-            if timeout > MAX_TIMEOUT {
-                wasmtime::bail!(
-                    "a timeout of {timeout:?} is longer than any deadline (at most {MAX_TIMEOUT:?})"
-                );
-            }
-            if !settings.epoch_interruption {
-                wasmtime::bail!(
-                    "a timeout needs the plugin baked with `epoch_interruption`, and it was not: {}",
-                    bake("epoch_interruption")
-                );
-            }
+        crate::bounds::check(self.timeout, self.fuel, self.memory.map(|m| m as u64))
+            .map_err(wasmtime::Error::msg)?;
+        if self.timeout.is_some() && !settings.epoch_interruption {
+            wasmtime::bail!(
+                "a timeout needs the plugin baked with `epoch_interruption`, and it was not: {}",
+                bake("epoch_interruption")
+            );
         }
-        if let Some(fuel) = self.fuel {
-            if fuel == 0 {
-                wasmtime::bail!("a fuel of zero would stop the plugin at its first instruction");
-            }
-            if !settings.consume_fuel {
-                wasmtime::bail!(
-                    "a fuel limit needs the plugin baked with `consume_fuel`, and it was not: {}",
-                    bake("consume_fuel")
-                );
-            }
-        }
-        if let Some(memory) = self.memory {
-            if memory == 0 {
-                wasmtime::bail!("a memory limit of zero bytes leaves no room for any memory or table");
-            }
-            if memory as u64 > MAX_MEMORY {
-                wasmtime::bail!("a memory limit of {memory} bytes is more than any host has (at most 2^48)");
-            }
+        if self.fuel.is_some() && !settings.consume_fuel {
+            wasmtime::bail!(
+                "a fuel limit needs the plugin baked with `consume_fuel`, and it was not: {}",
+                bake("consume_fuel")
+            );
         }
         Ok(())
     }
