@@ -241,8 +241,7 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
     let settings = CodeSettings::DEFAULT
         .with_epoch_interruption(limits.timeout.is_some())
         .with_consume_fuel(limits.fuel.is_some());
-    let options =
-        Options { target: Some(target.clone()), cpu: request.cpu.clone(), settings, ..Options::default() };
+    let options = Options { target: Some(target.clone()), cpu: request.cpu.clone(), settings };
     let compiler = Compiler::new(&options).map_err(|e| Failure(e.one_line()))?;
     let cache = wasmbake_compiler::user_cache_dir();
     let mut baked = Vec::new();
