@@ -1,7 +1,8 @@
 //! What wasmbake's tests, benches and examples share (not published): where
 //! the corpus is ([`corpus`]), this process's mappings and status
 //! ([`process`]), an allocation counter, deterministic shuffles and names,
-//! and the hardened-host set-up ([`hardening`]).
+//! the hardened-host set-up ([`hardening`]), and, with the `neighbours`
+//! feature, a load of benign and hostile plugin calls (`neighbours`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -80,6 +81,8 @@ pub fn mangled_name(i: u32) -> String {
 pub mod corpus;
 #[cfg(target_os = "linux")]
 pub mod hardening;
+#[cfg(feature = "neighbours")]
+pub mod neighbours;
 #[cfg(target_os = "linux")]
 pub mod process;
 
