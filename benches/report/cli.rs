@@ -124,7 +124,7 @@ pub struct ExeTiming {
 /// the same `cargo test --workspace` when it is missing: `cargo build -p
 /// wasmbake-cli` alone unifies other features and would build Wasmtime
 /// again).
-fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
+pub fn wasmbake_cli(root: &Path, quick: bool) -> Result<PathBuf, String> {
     if quick {
         let debug = root.join("target/debug/wasmbake");
         if !debug.is_file() {

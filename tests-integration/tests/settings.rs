@@ -166,6 +166,23 @@ fn the_build_helper_bakes_the_same_settings() {
 }
 
 #[test]
+fn a_command_on_an_engine_of_other_settings_is_an_err_naming_the_setting() {
+    // Plugins of `include_plugins!` (the build helper's, baked with both)
+    // given an engine without them with `Command::engine`.
+    let plain = wasmbake::engine().unwrap();
+    let message = format!("{:#}", instrumented::MATH.command().engine(&plain).output().unwrap_err());
+    for expected in ["plugins/math.wat", "baked with `consume_fuel`", "PLUGIN.engine()"] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    // And the other way round: a limit on an engine that has the setting
+    // does not make up for a plugin baked without it.
+    let timeout = std::time::Duration::from_secs(1);
+    let command = MATH.command().engine(&EPOCH.engine().unwrap()).timeout(timeout).output();
+    let message = format!("{:#}", command.unwrap_err());
+    assert!(message.contains("a timeout needs the plugin baked with `epoch_interruption`"), "{message}");
+}
+
+#[test]
 fn components_take_the_settings_too() {
     assert!(GUEST_EPOCH.code_settings().epoch_interruption);
     let message = format!("{:#}", GUEST_EPOCH.load(&wasmbake::engine().unwrap()).unwrap_err());
