@@ -40,6 +40,8 @@ const BAKES: [(&str, CodeSettings, &[&str]); 3] = [
 pub struct Neighbours {
     pub alone: Samples,
     pub beside: Samples,
+    /// Beside hostile threads at nice 19.
+    pub beside_nice: Samples,
     /// How late each never-returning call ended after its deadline.
     pub late: Samples,
     /// Hostile calls by kind, in the run beside.
@@ -69,10 +71,12 @@ pub fn measure(root: &Path, corpus: &Path, quick: bool, runs: usize) -> Report {
         hostile: false,
         deadline: Duration::from_millis(100),
         memory_limit: 16 << 20,
+        hostile_nice: 0,
     };
     let alone = neighbours::serve(&HOSTILE, load);
     let beside = neighbours::serve(&HOSTILE, Load { hostile: true, ..load });
-    for served in [&alone, &beside] {
+    let beside_nice = neighbours::serve(&HOSTILE, Load { hostile: true, hostile_nice: 19, ..load });
+    for served in [&alone, &beside, &beside_nice] {
         assert!(served.wrong.is_empty(), "benign calls went wrong: {:?}", served.wrong);
         assert!(served.stops.iter().all(|s| s.outcome.is_ok()), "a hostile call: {:?}", served.stops);
     }
@@ -87,6 +91,7 @@ pub fn measure(root: &Path, corpus: &Path, quick: bool, runs: usize) -> Report {
     let neighbours = Neighbours {
         alone: seconds(&alone.latencies),
         beside: seconds(&beside.latencies),
+        beside_nice: seconds(&beside_nice.latencies),
         late: seconds(&late),
         stops: [Hostile::Spin, Hostile::Grow, Hostile::Recurse].map(|what| (what, count(what))),
         calls: load.calls * load.benign_threads,
@@ -105,7 +110,7 @@ fn cost(root: &Path, corpus: &Path, tool: &'static Tool, quick: bool, runs: usiz
     eprintln!("report: instrumentation cost of {}", tool.name);
     let wasm = corpus.join(format!("{}.wasm", tool.name));
     let bytes = std::fs::read(&wasm).unwrap();
-    let program = BAKES.map(|(_, settings, _)| {
+    let plugins = BAKES.map(|(_, settings, _)| {
         let options = wasmbake_compiler::Options { settings, ..Default::default() };
         let artifact = wasmbake_compiler::engine(&options).unwrap().precompile_module(&bytes).unwrap();
         let artifact = wasmbake_test_support::leak_aligned(&artifact);
@@ -114,8 +119,9 @@ fn cost(root: &Path, corpus: &Path, tool: &'static Tool, quick: bool, runs: usiz
         // these settings, in 64 KiB-aligned memory never freed.
         let plugin =
             unsafe { Embedded::from_mapped(source, artifact, Names::EMPTY) }.with_code_settings(settings);
-        own_time(Box::leak(Box::new(plugin)), tool, runs)
+        &*Box::leak(Box::new(plugin))
     });
+    let program = own_times(&plugins, tool, runs);
     let process = exe_outputs(root, &wasm, tool, quick).map(|outputs| {
         let commands: Vec<(Command, &str)> = outputs
             .iter()
@@ -132,14 +138,18 @@ fn cost(root: &Path, corpus: &Path, tool: &'static Tool, quick: bool, runs: usiz
     Cost { tool: tool.name, program, process }
 }
 
-/// The program's own time: from instantiated to `_start` returned, `runs`
-/// runs after one checked run.
-fn own_time(plugin: &'static Embedded, tool: &Tool, runs: usize) -> Samples {
-    let out = plugin.command().args(tool.args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains(tool.expect), "{}: {stdout:?}", tool.name);
-    let samples = (0..runs)
-        .map(|_| {
+/// Each plugin's own time: from instantiated to `_start` returned, `runs`
+/// rounds (the plugins in turn in each, so drift hits all alike) after one
+/// checked run each.
+fn own_times(plugins: &[&'static Embedded; 3], tool: &Tool, runs: usize) -> [Samples; 3] {
+    for plugin in plugins {
+        let out = plugin.command().args(tool.args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains(tool.expect), "{}: {stdout:?}", tool.name);
+    }
+    let mut samples: [Vec<f64>; 3] = Default::default();
+    for _ in 0..runs {
+        for (plugin, samples) in plugins.iter().zip(samples.iter_mut()) {
             let mut started = None;
             let mut took = Duration::ZERO;
             let mut command = plugin.command();
@@ -151,10 +161,10 @@ fn own_time(plugin: &'static Embedded, tool: &Tool, runs: usize) -> Samples {
                     _ => {}
                 })
                 .unwrap();
-            took.as_secs_f64()
-        })
-        .collect();
-    Samples::new(samples)
+            samples.push(took.as_secs_f64());
+        }
+    }
+    samples.map(Samples::new)
 }
 
 /// `wasmbake exe` of `wasm` per [`BAKES`] (static in full runs).
@@ -219,7 +229,7 @@ pub fn targets(w: &mut String, report: &Report) {
         let o = overhead(cost, 1);
         let _ = writeln!(
             w,
-            "| epoch interruption costs ≤ 10 % | {}.wasm | +{:.1} % | {} |",
+            "| epoch interruption costs ≤ 10 % | {}.wasm | {:+.1} % | {} |",
             cost.tool,
             100.0 * o,
             pass(o <= 0.10)
@@ -239,7 +249,12 @@ pub fn markdown(w: &mut String, report: &Report, runs: usize) {
          error.\n\n| benign calls | p50 | p99 | max |\n|---|---|---|---|",
         n.calls, n.stops[0].1, n.stops[1].1, n.stops[2].1
     );
-    for (label, s) in [("alone", &n.alone), ("beside the hostile threads", &n.beside)] {
+    let rows = [
+        ("alone", &n.alone),
+        ("beside the hostile threads", &n.beside),
+        ("beside them, the hostile threads at nice 19", &n.beside_nice),
+    ];
+    for (label, s) in rows {
         let _ = writeln!(
             w,
             "| {label} | {} | {} | {} |",

@@ -38,6 +38,9 @@ pub struct Load {
     pub deadline: Duration,
     /// The memory limit the growing plugin runs into, in bytes.
     pub memory_limit: usize,
+    /// The hostile threads' nice value (0: the benign threads' own): a
+    /// host that runs untrusted calls at a lower priority.
+    pub hostile_nice: i32,
 }
 
 /// What a hostile call did.
@@ -123,6 +126,9 @@ fn benign(plugin: &'static Embedded, load: &Load) -> (Vec<Duration>, Vec<String>
 /// One hostile thread: `what`, again and again, until `done` (at least
 /// once).
 fn misbehave(plugin: &'static Embedded, what: Hostile, load: &Load, done: &AtomicBool) -> Vec<Stop> {
+    if load.hostile_nice != 0 {
+        nice(load.hostile_nice);
+    }
     let mut stops = Vec::new();
     while stops.is_empty() || !done.load(Ordering::Relaxed) {
         let mut command = plugin.command();
@@ -154,4 +160,17 @@ fn expect_trap<T: std::fmt::Debug>(result: wasmbake::wasmtime::Result<T>, trap: 
         Err(e) if e.downcast_ref::<Trap>() == Some(&trap) => Ok(()),
         other => Err(format!("expected {trap:?}, got {other:?}")),
     }
+}
+
+/// Sets this thread's nice value (Linux: `setpriority` of a thread id is
+/// per thread).
+fn nice(value: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on this thread's own id.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        assert_eq!(libc::setpriority(libc::PRIO_PROCESS, tid, value), 0, "setpriority");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = value;
 }

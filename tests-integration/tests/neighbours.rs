@@ -25,6 +25,7 @@ fn benign_calls_are_served_beside_hostile_ones() {
         hostile: true,
         deadline: Duration::from_millis(100),
         memory_limit: 16 << 20,
+        hostile_nice: 0,
     };
     let served = serve(&HOSTILE, load);
     assert!(served.wrong.is_empty(), "benign calls with a wrong result: {:?}", served.wrong);
