@@ -123,7 +123,9 @@ fn over_the_memory_limit_memory_grow_fails_and_the_program_sees_it() {
     assert_eq!(reactor.call::<(i32, i32), i32>("add", (2, 3)).unwrap(), 5, "and the instance still works");
     // An instance whose initial memory is over the limit does not start.
     let err = HOSTILE.command().memory_limit(1 << 10).reactor().unwrap_err();
-    assert!(format!("{err:#}").contains("hostile.wat"), "{err:#}");
+    let text = format!("{err:#}");
+    assert!(text.contains("hostile.wat"), "{text}");
+    assert_eq!(text.matches("exceeds memory limits").count(), 1, "said once: {text}");
 }
 
 #[test]

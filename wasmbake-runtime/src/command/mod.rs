@@ -104,6 +104,23 @@ impl Plugin {
         }
     }
 
+    fn code_settings(self) -> crate::CodeSettings {
+        match self {
+            Plugin::Module(m) => m.code_settings(),
+            #[cfg(feature = "component")]
+            Plugin::Component(c) => c.code_settings(),
+        }
+    }
+
+    /// The macro that bakes this kind of plugin, for messages.
+    fn macro_name(self) -> &'static str {
+        match self {
+            Plugin::Module(_) => "include_module",
+            #[cfg(feature = "component")]
+            Plugin::Component(_) => "include_component",
+        }
+    }
+
     /// The names of the functions `error`'s backtrace is in, innermost
     /// first, as far as the plugin's tables name them.
     fn frame_names(self, error: &wasmtime::Error) -> Vec<String> {
@@ -392,7 +409,7 @@ impl Command {
         };
         let context =
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start plugin `{}`", plugin.source()));
-        self.limits.check(plugin.code_settings(), "include_module").map_err(context)?;
+        self.check_limits().map_err(context)?;
         // (A process about to end need not release the pages its image was
         // copied from.)
         let release = matches!(end, End::Return);
@@ -442,6 +459,12 @@ impl Command {
 }
 
 impl Command {
+    /// Fails, before anything runs, when a limit asked for is zero or
+    /// absurd or needs a setting the plugin was not baked with.
+    fn check_limits(&self) -> wasmtime::Result<()> {
+        self.limits.check(self.plugin.code_settings(), self.plugin.macro_name())
+    }
+
     /// The status of a program that ended with `result` (its exit code, or
     /// the error that ended it): an `I32Exit` is its code; a timeout is 124
     /// with one line on the program's stderr; any other error is rendered

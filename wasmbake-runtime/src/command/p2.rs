@@ -52,7 +52,7 @@ impl Command {
     ) -> wasmtime::Result<(ExitStatus, [Vec<u8>; 2])> {
         let context =
             |e: wasmtime::Error| e.context(format!("wasmbake: cannot start component `{}`", plugin.source()));
-        self.limits.check(plugin.code_settings(), "include_component").map_err(context)?;
+        self.check_limits().map_err(context)?;
         let engine = match &self.engine {
             Some(engine) => engine.clone(),
             None => plugin.engine().map_err(context)?,

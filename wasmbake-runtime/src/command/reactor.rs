@@ -44,13 +44,15 @@ impl Command {
                 )));
             }
         };
-        self.limits.check(plugin.code_settings(), "include_module").map_err(context)?;
+        self.check_limits().map_err(context)?;
         let Prepared { module, linker, mut store, pipes } =
             self.prepare(plugin, Calls::Sync, Streams::Capture, true, &mut |_| {}).map_err(context)?;
         let limits = self.limits;
         let ticker = limits.arm(&mut store).map_err(context)?;
-        let instance =
-            linker.instantiate(&mut store, &module).map_err(|e| limits.error(plugin, e)).map_err(context)?;
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(|e| limits.error_if_trap(plugin, e))
+            .map_err(context)?;
         if let Some(init) = instance.get_func(&mut store, "_initialize") {
             init.typed::<(), ()>(&store)
                 .and_then(|init| init.call(&mut store, ()))
@@ -68,6 +70,15 @@ impl Limits {
     fn error(&self, plugin: &'static Embedded, error: wasmtime::Error) -> wasmtime::Error {
         let rendered = Plugin::Module(plugin).render(&error, self);
         error.context(rendered.trim_end().to_owned())
+    }
+
+    /// [`Limits::error`] for a trap (of a `start` function), else `error`
+    /// as it is: a refused instantiation's message is its own rendering.
+    fn error_if_trap(&self, plugin: &'static Embedded, error: wasmtime::Error) -> wasmtime::Error {
+        match error.is::<wasmtime::Trap>() {
+            true => self.error(plugin, error),
+            false => error,
+        }
     }
 }
 
