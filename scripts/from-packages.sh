@@ -57,6 +57,17 @@ version=$(cargo metadata --no-deps --format-version 1 |
 
 echo "from-packages: cargo package (the publishable packages, each verified)"
 rm -f "$target"/package/*.crate
+# Cargo verifies each package against a temporary local registry at a fixed
+# path under the target directory, and unpacks that registry's crates into
+# $CARGO_HOME/registry/src/-<hash of the path>/. It unpacks a crate only if
+# no directory of that name and version is there yet, so on a machine that
+# packaged before, the next verification would build the *previous* run's
+# sources of the sibling packages. Only local registries' unpack directories
+# ("-<hash>") are cleared, and only this workspace's packages in them.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for p in "${packages[@]}"; do
+  rm -rf "$cargo_home"/registry/src/-*/"$p-$version"
+done
 cargo --config "$work/profile.toml" package --locked --target-dir "$target" "${packages[@]/#/--package=}"
 for p in "${packages[@]}"; do
   listing=$(tar -tzf "$target/package/$p-$version.crate")
