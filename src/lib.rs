@@ -132,7 +132,7 @@ pub use wasmbake_runtime::__private;
 #[cfg(feature = "wasi")]
 pub use wasmbake_runtime::{
     Access, Command, ExitStatus, Output, Reactor, ReactorState, Stdio, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE,
-    wasi, wasi_linker,
+    wasi, wasi_linker, wasi_linker_for,
 };
 
 /// Includes the plugin statics that `wasmbake_build::Builder::compile` wrote

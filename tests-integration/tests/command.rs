@@ -188,6 +188,39 @@ fn reactors_initialize_then_export() {
 }
 
 #[test]
+fn the_linker_for_a_module_defines_what_it_imports_and_nothing_else() {
+    let engine = wasmbake::engine().unwrap();
+    let new_store =
+        || wasmbake::wasmtime::Store::new(&engine, wasmbake::wasi::WasiCtxBuilder::new().build_p1());
+    let defined = |linker: &wasmbake::wasmtime::Linker<_>| {
+        let mut names: Vec<String> = linker.iter(new_store()).map(|(m, n, _)| format!("{m}::{n}")).collect();
+        names.sort();
+        names
+    };
+
+    let module = REACTOR.load(&engine).unwrap();
+    let linker = wasmbake::wasi_linker_for(&module).unwrap();
+    assert_eq!(defined(&linker), ["wasi_snapshot_preview1::fd_write", "wasi_snapshot_preview1::proc_exit"]);
+    assert_eq!(defined(&wasmbake::wasi_linker(&engine).unwrap()).len(), 46);
+    let mut store = new_store();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    instance.get_typed_func::<(), ()>(&mut store, "_initialize").unwrap().call(&mut store, ()).unwrap();
+    let answer = instance.get_typed_func::<(), i32>(&mut store, "answer").unwrap();
+    assert_eq!(answer.call(&mut store, ()).unwrap(), 42);
+    // (`fd_write` is one of wasmtime-wasi's asynchronous functions, here
+    // blocked on.)
+    let greet = instance.get_typed_func::<(), i32>(&mut store, "greet").unwrap();
+    assert_eq!(greet.call(&mut store, ()).unwrap(), 21, "bytes written");
+
+    // Imports that are not WASI stay undefined: instantiating names one.
+    let module = IMPORTS.load(&engine).unwrap();
+    let linker = wasmbake::wasi_linker_for(&module).unwrap();
+    assert_eq!(defined(&linker), ["wasi_snapshot_preview1::fd_write"]);
+    let err = linker.instantiate(&mut new_store(), &module).unwrap_err();
+    assert!(format!("{err:#}").contains("env::host_log"), "{err:#}");
+}
+
+#[test]
 fn a_trapping_initializer_is_an_err_that_is_still_the_trap() {
     let err = INIT_TRAPS.command().reactor().unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached), "{err:?}");

@@ -54,7 +54,7 @@ mod private;
 #[cfg(feature = "wasi")]
 pub use command::{
     Access, Command, ExitStatus, Output, Reactor, ReactorState, Stdio, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE,
-    wasi_linker,
+    wasi_linker, wasi_linker_for,
 };
 #[cfg(feature = "component")]
 pub use component::{ComponentNames, CoreModuleNames, EmbeddedComponent};

@@ -25,6 +25,7 @@
 //! | engine | the plugin's own ([`Embedded::engine`]): one per process and [`crate::CodeSettings`] | same |
 
 mod limits;
+mod p1_imports;
 #[cfg(feature = "component")]
 mod p2;
 #[cfg(feature = "component")]
@@ -45,7 +46,7 @@ pub use p2::p2_interfaces;
 pub use reactor::Reactor;
 pub use status::{ExitStatus, Output, TIMEOUT_EXIT_CODE, TRAP_EXIT_CODE};
 pub use stdio::{Access, Stdio};
-pub use wasi::{ReactorState, wasi_linker};
+pub use wasi::{ReactorState, wasi_linker, wasi_linker_for};
 
 use crate::{Embedded, MemoryImage};
 use stdio::{Streams, report};

@@ -1,6 +1,6 @@
 //! The preparation every run and every reactor shares: the engine, the
-//! module, a linker with WASI preview 1, the run's WASI context in a store,
-//! and the check that every import is defined.
+//! module, a linker with the WASI preview-1 functions it imports, the run's
+//! WASI context in a store, and the check that every import is defined.
 
 use std::ffi::OsStr;
 
@@ -77,11 +77,7 @@ impl Command {
         let engine = module.engine().clone();
         mark("load");
         let mut linker = Linker::new(&engine);
-        let wasi = ReactorState::wasi;
-        match calls {
-            Calls::Async => wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasi)?,
-            Calls::Sync => wasmtime_wasi::p1::add_to_linker_sync(&mut linker, wasi)?,
-        }
+        super::p1_imports::add_imports(&mut linker, &module, calls, ReactorState::wasi)?;
         mark("linker");
         let (mut ctx, pipes) = self.context(streams)?;
         let state = ReactorState { wasi: ctx.build_p1(), limiter: self.limits.limiter() };
@@ -181,8 +177,28 @@ fn utf8<'a>(s: &'a OsStr, what: &str) -> wasmtime::Result<&'a str> {
 /// synchronous implementation), for hosts that instantiate baked modules
 /// themselves; the store's data is a `WasiP1Ctx` (build one with
 /// [`wasmtime_wasi::WasiCtxBuilder::build_p1`]).
+///
+/// [`wasi_linker_for`] defines only what one module imports, and costs a
+/// fraction as much.
 pub fn wasi_linker(engine: &Engine) -> wasmtime::Result<Linker<WasiP1Ctx>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
+    Ok(linker)
+}
+
+/// A Wasmtime linker, for `module`'s engine, with the WASI preview-1
+/// functions `module` imports and no others: what [`Command`] and
+/// [`Reactor`](super::Reactor) use. The functions are wasmtime-wasi's
+/// synchronous implementation, as in [`wasi_linker`]; the store's data is a
+/// `WasiP1Ctx`.
+///
+/// Defining a function is most of a linker's cost, so this one costs a
+/// fraction of [`wasi_linker`]'s when the module imports a few of the 46
+/// (the benchmark `cargo bench -p wasmbake-benches --bench linker`). Imports
+/// that are not preview-1 functions are left undefined: instantiating then
+/// names the first one, unless the host defines it.
+pub fn wasi_linker_for(module: &Module) -> wasmtime::Result<Linker<WasiP1Ctx>> {
+    let mut linker = Linker::new(module.engine());
+    super::p1_imports::add_imports(&mut linker, module, Calls::Sync, |ctx| ctx)?;
     Ok(linker)
 }
