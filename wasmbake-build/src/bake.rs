@@ -50,6 +50,7 @@ impl Builder {
             target: Some(target.to_owned()),
             cpu: self.cpu.clone(),
             settings: self.settings,
+            preinit: self.preinit.clone(),
         };
         let native = wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?;
         let pulley = match self.fallback_pulley {
@@ -60,6 +61,7 @@ impl Builder {
                     target: Some(target),
                     cpu: Cpu::Baseline,
                     settings: self.settings,
+                    preinit: self.preinit.clone(),
                 };
                 Some(wasmbake_compiler::Compiler::new(&options).map_err(compiler_err)?)
             }

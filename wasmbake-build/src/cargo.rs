@@ -33,6 +33,10 @@ impl Builder {
         for file in self.files(&manifest_dir).unwrap_or_default() {
             println!("cargo::rerun-if-changed={}", manifest_dir.join(file).display());
         }
+        // (and when a file the init functions read at bake time changes).
+        if let Some(dir) = self.preinit.as_ref().and_then(|p| p.wasi.as_ref()).and_then(|w| w.dir.as_ref()) {
+            println!("cargo::rerun-if-changed={}", manifest_dir.join(dir).display());
+        }
         if let Some(warning) = wasmbake_compiler::build_override_warning() {
             for line in warning.lines() {
                 println!("cargo::warning={line}");

@@ -55,6 +55,7 @@ pub struct Builder {
     out_file: String,
     fallback_pulley: bool,
     settings: wasmbake_compiler::CodeSettings,
+    preinit: Option<wasmbake_compiler::Preinit>,
     link_object: Option<bool>,
     link_object_threshold: u64,
     strict_names: bool,
@@ -73,6 +74,7 @@ impl Default for Builder {
             out_file: OUT_FILE.to_owned(),
             fallback_pulley: false,
             settings: wasmbake_compiler::CodeSettings::DEFAULT,
+            preinit: None,
             link_object: None,
             link_object_threshold: DEFAULT_LINK_OBJECT_THRESHOLD,
             strict_names: false,
@@ -201,6 +203,27 @@ impl Builder {
     /// macro's `consume_fuel` option; as [`Builder::epoch_interruption`].
     pub fn consume_fuel(mut self, yes: bool) -> Builder {
         self.settings.consume_fuel = yes;
+        self
+    }
+
+    /// Pre-initialises every plugin at bake time: runs its `wizer.initialize`
+    /// export (or `wizer-initialize`) once, with no WASI, and bakes the
+    /// snapshot of its memories and globals instead (the macro's
+    /// `preinitialize` option; see the guide's "Start-up" chapter). A plugin
+    /// without that export, whose init function traps, or that calls an
+    /// import during it, fails the build with a line that names it.
+    /// [`Builder::preinitialize_with`] names another init function or gives
+    /// it WASI.
+    pub fn preinitialize(mut self, yes: bool) -> Builder {
+        self.preinit = yes.then(wasmbake_compiler::Preinit::default);
+        self
+    }
+
+    /// [`Builder::preinitialize`] with its details: the init function's
+    /// name, and the arguments, environment and read-only directory it sees
+    /// through WASI when it asks for them.
+    pub fn preinitialize_with(mut self, preinit: wasmbake_compiler::Preinit) -> Builder {
+        self.preinit = Some(preinit);
         self
     }
 

@@ -219,3 +219,45 @@ fn compile_into_names_link_objects_from_its_inputs_not_cargo() {
     assert!(object.starts_with("wasmbake_host_"), "{object}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn preinitialize_bakes_snapshots_and_names_each_plugin_that_fails() {
+    let dir = temp("preinit");
+    let init = "(module (global $g (mut i32) (i32.const 0)) (func (export \"wizer.initialize\") (global.set $g (i32.const 1))) \
+                (func (export \"get\") (result i32) (global.get $g)))";
+    std::fs::write(dir.join("plugins/ready.wat"), init).unwrap();
+    std::fs::write(dir.join("plugins/plain.wat"), "(module (func (export \"f\")))").unwrap();
+    std::fs::write(
+        dir.join("plugins/traps.wat"),
+        "(module (func (export \"wizer.initialize\") unreachable))",
+    )
+    .unwrap();
+    let builder = Builder::new().dir("plugins").preinitialize(true);
+    let lines =
+        builder.compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c")).unwrap_err().lines().to_vec();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(
+            "wasmbake: plugins/plain.wat: cannot pre-initialise plugins/plain.wat: it exports no `wizer.initialize`"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(
+            "wasmbake: plugins/traps.wat: cannot pre-initialise plugins/traps.wat: its init function `wizer.initialize` trapped"
+        ),
+        "{}",
+        lines[1]
+    );
+
+    std::fs::remove_file(dir.join("plugins/plain.wat")).unwrap();
+    std::fs::remove_file(dir.join("plugins/traps.wat")).unwrap();
+    let plugins = builder.compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c")).unwrap();
+    assert_eq!(plugins.len(), 1);
+    // Turned off, the same folder bakes the module as it is: another entry.
+    let plain = Builder::new().dir("plugins").preinitialize(false);
+    let again = plain.compile_into(&dir, &dir.join("out"), TARGET, &dir.join("c")).unwrap();
+    assert!(!again[0].cache_hit, "pre-initialisation is part of the cache key");
+    let _ = std::fs::remove_dir_all(&dir);
+}

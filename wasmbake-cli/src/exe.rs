@@ -11,6 +11,7 @@ use wasmbake_runtime::__private::exe_payload::{self as payload, DirAccess, Manif
 use wasmbake_runtime::CodeSettings;
 
 use crate::limits::Limits;
+use crate::preinit::PreinitFlags;
 use crate::{Args, Failure};
 
 mod runners {
@@ -26,6 +27,7 @@ struct Request {
     cpu: Cpu,
     settings: Manifest,
     limits: Limits,
+    preinit: Option<wasmbake_compiler::Preinit>,
     runner: Option<PathBuf>,
 }
 
@@ -40,8 +42,10 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
         cpu: Cpu::Baseline,
         settings: Manifest::default(),
         limits: Limits::default(),
+        preinit: None,
         runner: None,
     };
+    let mut preinit = PreinitFlags::default();
     while let Some(arg) = args.next_arg() {
         match arg {
             Err(input) => request.inputs.push(input.into()),
@@ -71,10 +75,12 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
                 }
                 "--runner" => request.runner = Some(args.value(&flag)?.into()),
                 other if request.limits.take(other, || args.string(other))? => {}
+                other if preinit.take(other, || args.string(other))? => {}
                 other => return Err(Failure(format!("exe: unknown option {other}"))),
             },
         }
     }
+    request.preinit = preinit.finish()?;
     if request.inputs.is_empty() {
         return Err(Failure("exe: no input (wasmbake exe INPUT.wasm... -o OUTPUT)".into()));
     }
@@ -241,7 +247,12 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
     let settings = CodeSettings::DEFAULT
         .with_epoch_interruption(limits.timeout.is_some())
         .with_consume_fuel(limits.fuel.is_some());
-    let options = Options { target: Some(target.clone()), cpu: request.cpu.clone(), settings };
+    let options = Options {
+        target: Some(target.clone()),
+        cpu: request.cpu.clone(),
+        settings,
+        preinit: request.preinit.clone(),
+    };
     let compiler = Compiler::new(&options).map_err(|e| Failure(e.one_line()))?;
     let cache = wasmbake_compiler::user_cache_dir();
     let mut baked = Vec::new();

@@ -6,6 +6,7 @@ mod component;
 mod exe;
 mod inspect;
 mod limits;
+mod preinit;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -15,6 +16,8 @@ usage: wasmbake exe INPUT.wasm... -o OUTPUT [--static] [--target TRIPLE] [--name
                     [--cpu FLAGS] [--env KEY=VALUE]... [--inherit-env]
                     [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]... [--runner PATH]
                     [--timeout DURATION] [--fuel N] [--max-memory SIZE]
+                    [--preinitialize [--init-func NAME] [--init-wasi [--init-arg ARG]...
+                     [--init-env KEY=VALUE]... [--init-dir DIR]]]
        wasmbake inspect FILE [--names] [--demangle] [--json]
        wasmbake --version";
 

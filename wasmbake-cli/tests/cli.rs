@@ -237,6 +237,17 @@ fn static_outputs_need_no_loader_and_no_library() {
 }
 
 #[test]
+fn preinitialize_bakes_the_init_functions_state() {
+    let dir = temp_dir("preinit");
+    let (plain, preinit) = (dir.join("plain"), dir.join("preinit"));
+    exe(&[fixture("preinit.wat")], &plain, &[]);
+    exe(&[fixture("preinit.wat")], &preinit, &["--preinitialize"]);
+    assert_eq!(run(&plain, &[], &dir, b"").status.code(), Some(0));
+    assert_eq!(run(&preinit, &[], &dir, b"").status.code(), Some(7));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn bad_input_is_one_line_exit_2_and_no_output() {
     let dir = temp_dir("bad");
     std::fs::write(dir.join("text.txt"), "hello, not a module").unwrap();
@@ -272,6 +283,20 @@ fn bad_input_is_one_line_exit_2_and_no_output() {
         (
             vec![fixture("exit.wat").display().to_string(), "--max-memory".into(), "1024T".into()],
             "more than any host",
+        ),
+        (vec![fixture("exit.wat").display().to_string(), "--preinitialize".into()], "cannot pre-initialise"),
+        (
+            vec![fixture("preinit.wat").display().to_string(), "--init-func".into(), "setup".into()],
+            "--init-func needs --preinitialize",
+        ),
+        (
+            vec![
+                fixture("preinit.wat").display().to_string(),
+                "--preinitialize".into(),
+                "--init-arg".into(),
+                "x".into(),
+            ],
+            "add --init-wasi",
         ),
     ];
     for (inputs, message) in cases {

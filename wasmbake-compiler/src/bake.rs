@@ -76,7 +76,9 @@ pub struct Compiler {
     /// The enabled CPU flags, comma-separated (for descriptors).
     cpu: String,
     settings: CodeSettings,
-    /// The cache-key hasher fed with everything but the module bytes.
+    preinit: Option<crate::Preinit>,
+    /// The cache-key hasher fed with everything but the module bytes (and
+    /// the files pre-initialisation reads).
     key: SipHasher13,
 }
 
@@ -96,7 +98,16 @@ impl Compiler {
         name_table_fingerprint()?.hash(&mut key);
         let target = options.target();
         let cpu = cpu_flags(&target, &options.cpu).join(",");
-        Ok(Compiler { engine, components, key, target, cpu, settings: options.settings })
+        options.preinit.hash(&mut key);
+        Ok(Compiler {
+            engine,
+            components,
+            key,
+            target,
+            cpu,
+            settings: options.settings,
+            preinit: options.preinit.clone(),
+        })
     }
 
     /// [`bake`] with this compiler's options.
@@ -148,6 +159,9 @@ impl Compiler {
         let mut hasher = self.key;
         bytes.hash(&mut hasher);
         expected.hash(&mut hasher);
+        if let Some(preinit) = &self.preinit {
+            preinit.hash_inputs(&mut hasher, file)?;
+        }
         let key = format!("{:032x}", hasher.finish128().as_u128());
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
         let entry = cache::Entry::new(cache, stem, key);
@@ -170,6 +184,16 @@ impl Compiler {
         let wasm = module_bytes(bytes, file)?;
         let kind = expected.unwrap_or_else(|| Kind::of(&wasm));
         validate_as(&wasm, file, kind)?;
+        let wasm = match (&self.preinit, kind) {
+            (Some(preinit), Kind::Module) => crate::preinitialize(&wasm, file, preinit)?,
+            (Some(_), Kind::Component) => {
+                return Err(Error::Preinit {
+                    file: file.to_owned(),
+                    message: "it is a component, and pre-initialisation takes core modules".to_owned(),
+                });
+            }
+            (None, _) => wasm,
+        };
         let done = match kind {
             Kind::Module => {
                 let read = NameTable::read(&wasm);

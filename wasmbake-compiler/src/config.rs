@@ -32,6 +32,9 @@ pub struct Options {
     /// Epoch interruption and fuel: settings that change compiled code, so
     /// that only an engine with the same ones loads the artifact.
     pub settings: CodeSettings,
+    /// Pre-initialisation of core modules (run the init function, bake the
+    /// snapshot); `None`: bake the module as it is.
+    pub preinit: Option<crate::Preinit>,
 }
 
 impl Options {
@@ -42,6 +45,7 @@ impl Options {
             target: std::env::var("WASMBAKE_TARGET").ok().filter(|t| !t.is_empty()),
             cpu: Cpu::Baseline,
             settings: CodeSettings::DEFAULT,
+            preinit: None,
         }
     }
 

@@ -87,6 +87,14 @@ pub enum Error {
         /// Every difference found, `; `-separated.
         message: String,
     },
+    /// Pre-initialisation failed: no init function, a trap in it, or a
+    /// call to an import it cannot make (`include_module!(…, preinitialize)`).
+    Preinit {
+        /// The file as written by the user.
+        file: String,
+        /// What went wrong, on one line (a trap with the functions it was in).
+        message: String,
+    },
     /// Something does not fit wasmbake's 32-bit table format.
     TooLarge(String),
     /// Reading or writing the artifact cache failed.
@@ -146,6 +154,7 @@ impl fmt::Display for Error {
             Error::World { file, world, message } => {
                 write!(f, "{file} does not implement the world `{world}`: {message}")
             }
+            Error::Preinit { file, message } => write!(f, "cannot pre-initialise {file}: {message}"),
             Error::TooLarge(message) => f.write_str(message),
             Error::Cache { path, source } => {
                 write!(f, "wasmbake artifact cache at {}: {source}", path.display())

@@ -5,6 +5,8 @@
 //! 2. reject invalid binaries and those of the other kind (wasmparser, with
 //!    byte offsets): `include_module!` takes core modules,
 //!    `include_component!` components;
+//! 2a. with [`Preinit`], run the module's init function and go on with its
+//!    snapshot ([`preinitialize`], Wasmtime's Wizer);
 //! 3. read the `name` section into a [`names::NameTable`] and encode it (a
 //!    component: one table per core module, [`component_names`]);
 //! 4. strip the `name` section, so Wasmtime's artifact carries no names (a
@@ -30,6 +32,7 @@ mod error;
 mod front_end;
 pub mod names;
 mod object_file;
+mod preinit;
 mod profile;
 mod strip;
 mod world;
@@ -48,6 +51,7 @@ pub(crate) use front_end::one_line;
 pub use front_end::{Kind, module_bytes, validate, validate_as};
 pub use names::{NameTable, ReadNames};
 pub use object_file::link_object;
+pub use preinit::{DEFAULT_INIT_FUNCS, InitWasi, Preinit, preinitialize};
 pub use profile::build_override_warning;
 pub use strip::strip_name_section;
 pub use wasmbake_runtime::WASMTIME_VERSION;

@@ -28,9 +28,74 @@ pub struct Input {
     /// `world = "name"` (components): the WIT world of the crate's `wit/`
     /// package the component must implement.
     pub world: Option<LitStr>,
+    /// `preinitialize` or `preinitialize(…)` (core modules), with the
+    /// option's span; its directory is relative to the crate's manifest.
+    pub preinit: Option<(wasmbake_compiler::Preinit, proc_macro2::Span)>,
 }
 
-const USAGE: &str = "expected `include_module!(\"path.wasm\")` (or `include_component!`), optionally followed by `, crate = path`, `, strict_names`, `, executable_segment`, `, epoch_interruption` and `, consume_fuel` (and, for components, `, world = \"name\"`)";
+const PREINIT_USAGE: &str = "expected `preinitialize` or `preinitialize(init = \"name\", wasi, args = [\"…\"], env = [\"NAME=value\"], dir = \"path\")`, each part optional";
+
+/// The parenthesised part of `preinitialize(…)`.
+fn parse_preinit(input: ParseStream<'_>) -> syn::Result<wasmbake_compiler::Preinit> {
+    let mut preinit = wasmbake_compiler::Preinit::default();
+    let (mut wasi, mut wasi_part) = (false, None::<syn::Ident>);
+    let mut init_wasi = wasmbake_compiler::InitWasi::default();
+    let strings = |input: ParseStream<'_>| -> syn::Result<Vec<LitStr>> {
+        let list;
+        syn::bracketed!(list in input);
+        Ok(list.parse_terminated(<LitStr as Parse>::parse, Token![,])?.into_iter().collect())
+    };
+    while !input.is_empty() {
+        let part: syn::Ident = input.parse().map_err(|e| syn::Error::new(e.span(), PREINIT_USAGE))?;
+        match part.to_string().as_str() {
+            "wasi" => wasi = true,
+            "init" => {
+                input.parse::<Token![=]>()?;
+                preinit.init_func = Some(input.parse::<LitStr>()?.value());
+            }
+            "args" => {
+                input.parse::<Token![=]>()?;
+                init_wasi.args = strings(input)?.iter().map(LitStr::value).collect();
+                wasi_part = Some(part);
+            }
+            "env" => {
+                input.parse::<Token![=]>()?;
+                for pair in strings(input)? {
+                    let value = pair.value();
+                    let Some((name, value)) = value.split_once('=') else {
+                        return Err(syn::Error::new(pair.span(), "expected `\"NAME=value\"`"));
+                    };
+                    init_wasi.env.push((name.to_owned(), value.to_owned()));
+                }
+                wasi_part = Some(part);
+            }
+            "dir" => {
+                input.parse::<Token![=]>()?;
+                init_wasi.dir = Some(PathBuf::from(input.parse::<LitStr>()?.value()));
+                wasi_part = Some(part);
+            }
+            _ => return Err(syn::Error::new(part.span(), PREINIT_USAGE)),
+        }
+        if input.parse::<Option<Token![,]>>()?.is_none() && !input.is_empty() {
+            return Err(input.error(PREINIT_USAGE));
+        }
+    }
+    match (wasi, wasi_part) {
+        (true, _) => preinit.wasi = Some(init_wasi),
+        (false, Some(part)) => {
+            return Err(syn::Error::new(
+                part.span(),
+                format!(
+                    "`{part}` is what the init function sees through WASI, which it gets only when asked: add `wasi`"
+                ),
+            ));
+        }
+        (false, None) => {}
+    }
+    Ok(preinit)
+}
+
+const USAGE: &str = "expected `include_module!(\"path.wasm\")` (or `include_component!`), optionally followed by `, crate = path`, `, strict_names`, `, executable_segment`, `, epoch_interruption`, `, consume_fuel` and `, preinitialize` (and, for components, `, world = \"name\"`)";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -43,6 +108,7 @@ impl Parse for Input {
             executable_segment: false,
             settings: wasmbake_compiler::CodeSettings::DEFAULT,
             world: None,
+            preinit: None,
         };
         while input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
             if input.parse::<Option<Token![crate]>>()?.is_some() {
@@ -59,6 +125,17 @@ impl Parse for Input {
                     "executable_segment" => parsed.executable_segment = true,
                     "epoch_interruption" => parsed.settings.epoch_interruption = true,
                     "consume_fuel" => parsed.settings.consume_fuel = true,
+                    "preinitialize" => {
+                        let preinit = match input.peek(syn::token::Paren) {
+                            true => {
+                                let inner;
+                                syn::parenthesized!(inner in input);
+                                parse_preinit(&inner)?
+                            }
+                            false => wasmbake_compiler::Preinit::default(),
+                        };
+                        parsed.preinit = Some((preinit, option.span()));
+                    }
                     _ => return Err(syn::Error::new(option.span(), USAGE)),
                 }
             }
@@ -84,14 +161,28 @@ fn include(input: TokenStream, kind: wasmbake_compiler::Kind) -> syn::Result<Tok
     if let (wasmbake_compiler::Kind::Module, Some(world)) = (kind, &input.world) {
         return Err(syn::Error::new(world.span(), "`world = …` is an option of include_component!"));
     }
+    if let (wasmbake_compiler::Kind::Component, Some((_, span))) = (kind, &input.preinit) {
+        return Err(syn::Error::new(*span, "`preinitialize` is an option of include_module! (core modules)"));
+    }
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).ok_or_else(|| {
         syn::Error::new(
             input.path.span(),
             "CARGO_MANIFEST_DIR is not set: wasmbake's macros must be used in a Cargo build",
         )
     })?;
-    let options =
-        wasmbake_compiler::Options { settings: input.settings, ..wasmbake_compiler::Options::from_env() };
+    // A directory for the init function is the crate's, as the plugin is.
+    let preinit = input.preinit.as_ref().map(|(preinit, _)| {
+        let mut preinit = preinit.clone();
+        if let Some(dir) = preinit.wasi.as_mut().and_then(|wasi| wasi.dir.as_mut()) {
+            *dir = manifest_dir.join(&*dir);
+        }
+        preinit
+    });
+    let options = wasmbake_compiler::Options {
+        settings: input.settings,
+        preinit,
+        ..wasmbake_compiler::Options::from_env()
+    };
     let cache = wasmbake_compiler::cache_dir(&manifest_dir);
     let expr = expand(&input, &manifest_dir, &options, &cache)?;
     // Once per crate: rustc loads a proc-macro once per compilation.
@@ -142,8 +233,10 @@ pub fn expand(
         executable: input.executable_segment,
     };
     let expr = embedding.expr().map_err(|e| syn::Error::new(input.path.span(), e))?;
-    // rustc rebuilds the crate when a WIT file the check read changes.
-    let wit = wit.iter().map(|path| path.to_string_lossy().into_owned());
+    // rustc rebuilds the crate when a WIT file the check read, or a file the
+    // init function could read, changes.
+    let inputs = options.preinit.as_ref().map(wasmbake_compiler::Preinit::inputs).unwrap_or_default();
+    let wit = wit.iter().chain(&inputs).map(|path| path.to_string_lossy().into_owned());
     let expr = quote! {{
         #(const _: &[u8] = ::core::include_bytes!(#wit);)*
         #expr
