@@ -4,7 +4,7 @@
 //! architecture with a Pulley fallback (modules and components). Also bakes
 //! the shared corpus modules the tests use (`corpus.rs`) when the corpus is there
 //! (`wasmbake_test_support::corpus`), so that corpus tests compile only then
-//! and say they were skipped otherwise.
+//! and say they were skipped otherwise, and a QuickJS plugin from it.
 
 use wasmbake_build::Builder;
 use wasmbake_test_support::corpus;
@@ -72,6 +72,8 @@ fn main() {
     }
     corpus::bake(&["splicer.wasm", "hello-c.wasm", "avr-as.wasm"], "corpus.rs");
     corpus::bake(&["hello-c.component.wasm", "pygreet.component.wasm"], "corpus_components.rs");
+    // A QuickJS plugin, as it is and pre-initialised (tests/preinit.rs).
+    wasmbake_test_support::quickjs::bake();
 }
 
 /// Byte `i` of the big data segment (the tests check it).

@@ -2,7 +2,8 @@
 //! the corpus is ([`corpus`]), this process's mappings and status
 //! ([`process`]), an allocation counter, deterministic shuffles and names,
 //! the hardened-host set-up ([`hardening`]), and, with the `neighbours`
-//! feature, a load of benign and hostile plugin calls (`neighbours`).
+//! feature, a load of benign and hostile plugin calls (`neighbours`); with
+//! `quickjs`, a JavaScript plugin for pre-initialisation (`quickjs`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -85,6 +86,8 @@ pub mod hardening;
 pub mod neighbours;
 #[cfg(target_os = "linux")]
 pub mod process;
+#[cfg(feature = "quickjs")]
+pub mod quickjs;
 
 /// A copy of `bytes` in 64 KiB-aligned memory that is never freed, as a
 /// baked artifact lies in a binary: what `Embedded::from_mapped` needs of

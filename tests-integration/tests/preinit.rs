@@ -168,3 +168,27 @@ fn bad_input_names_what_to_fix() {
     assert!(err.contains("cannot read the directory"), "{err}");
     assert!(err.contains("no-such-dir"), "{err}");
 }
+
+/// QuickJS evaluating a script in its init function: pre-initialised, the
+/// first call answers at once, and answers the same.
+#[test]
+fn a_preinitialised_interpreter_answers_its_first_call_as_the_original_does() {
+    #[cfg(wasmbake_quickjs)]
+    {
+        mod cold {
+            wasmbake::include_plugins!("qjs_cold.rs");
+        }
+        mod preinit {
+            wasmbake::include_plugins!("qjs_preinit.rs");
+        }
+        use wasmbake_test_support::quickjs::{FIRST_CALL, eval};
+        let (code, expected) = FIRST_CALL;
+        let mut original = cold::QJS.command().reactor().unwrap();
+        assert_eq!(eval(&mut original, true, code).unwrap(), expected);
+        let mut snapshot = preinit::QJS.command().reactor().unwrap();
+        assert!(snapshot.instance().get_func(snapshot.store(), "wizer.initialize").is_none());
+        assert_eq!(eval(&mut snapshot, false, code).unwrap(), expected);
+    }
+    #[cfg(not(wasmbake_quickjs))]
+    eprintln!("skipped: qjs-reactor.wasm is not in the corpus");
+}

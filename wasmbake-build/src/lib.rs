@@ -40,7 +40,7 @@ mod tests;
 
 pub use error::Error;
 
-pub use wasmbake_compiler::Cpu;
+pub use wasmbake_compiler::{Cpu, InitWasi, Preinit};
 
 /// File name, inside `OUT_DIR`, of the generated plugin statics.
 pub const OUT_FILE: &str = "wasmbake_plugins.rs";
