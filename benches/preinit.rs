@@ -31,8 +31,12 @@ fn first_result(c: &mut Criterion) {
         use wasmbake_test_support::quickjs::{FIRST_CALL, eval};
         let (code, expected) = FIRST_CALL;
         let mut group = c.benchmark_group("first_result");
-        group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
-        for (name, plugin, init) in [("original", &cold::QJS, true), ("preinitialized", &preinit::QJS, false)] {
+        group
+            .sample_size(30)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+        for (name, plugin, init) in [("original", &cold::QJS, true), ("preinitialized", &preinit::QJS, false)]
+        {
             group.bench_function(name, |b| {
                 b.iter(|| {
                     let mut reactor = plugin.command().reactor().unwrap();

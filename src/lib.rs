@@ -101,6 +101,19 @@ pub use wasmbake_runtime::{
 ///   compiled code, so only an engine with the same ones loads it:
 ///   [`Embedded::engine`] is that engine (one per process and setting set),
 ///   and [`Embedded::command`] uses it. [`CodeSettings`] says which.
+/// * `include_module!("p.wasm", preinitialize)`: the module's
+///   `wizer.initialize` export (or `wizer-initialize`) runs once, at bake
+///   time, with Wasmtime's Wizer, and the snapshot of its memories and
+///   globals is baked instead: what an interpreter does at every start
+///   (creating its context, evaluating its sources) is done once. The init
+///   function gets no WASI and no other import unless asked:
+///   `preinitialize(init = "setup", wasi, args = ["qjs", "main.js"], env =
+///   ["LANG=C"], dir = "js")` names another init function and gives it WASI
+///   with those arguments, environment and read-only directory (preopened
+///   as `.`, relative to the crate), clocks stopped at zero and fixed random
+///   bytes, so the same inputs give the same snapshot. No such export, a
+///   trap in it (with the functions it was in) and a call to an import it
+///   cannot make are compile errors on the path: guide, "Start-up".
 pub use wasmbake_macros::include_module;
 
 /// Bakes a WebAssembly component into the binary and evaluates to an
@@ -120,7 +133,8 @@ pub use wasmbake_macros::include_module;
 ///   ([`EmbeddedComponent::names`]); their `name` sections are blanked in
 ///   place, so backtrace offsets are offsets in the original file;
 /// * the options are the same (`crate =`, `strict_names`,
-///   `executable_segment`, `epoch_interruption`, `consume_fuel`).
+///   `executable_segment`, `epoch_interruption`, `consume_fuel`), but for
+///   `preinitialize`, which takes core modules.
 #[cfg(feature = "component")]
 pub use wasmbake_macros::include_component;
 #[cfg(feature = "component")]

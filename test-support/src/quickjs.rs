@@ -49,7 +49,8 @@ pub fn bake() {
     };
     let bytes = std::fs::read(&reactor).unwrap_or_else(|e| fail(format!("{}: {e}", reactor.display())));
     let wasm = plugin(&bytes, SCRIPT).unwrap_or_else(|e| fail(e));
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("run from a build script")).join("qjs.wasm");
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("run from a build script"))
+        .join("qjs.wasm");
     // (Written only when it changes, as the helper reruns the script when
     // its plugins are newer.)
     if std::fs::read(&out).ok().as_deref() != Some(wasm.as_slice()) {

@@ -4,9 +4,9 @@
 //! 1. read the file (binary, or text through `wat`);
 //! 2. reject invalid binaries and those of the other kind (wasmparser, with
 //!    byte offsets): `include_module!` takes core modules,
-//!    `include_component!` components;
-//! 2a. with [`Preinit`], run the module's init function and go on with its
-//!    snapshot ([`preinitialize`], Wasmtime's Wizer);
+//!    `include_component!` components; with [`Preinit`], run the module's
+//!    init function and go on with its snapshot ([`preinitialize`],
+//!    Wasmtime's Wizer);
 //! 3. read the `name` section into a [`names::NameTable`] and encode it (a
 //!    component: one table per core module, [`component_names`]);
 //! 4. strip the `name` section, so Wasmtime's artifact carries no names (a
