@@ -160,7 +160,7 @@ impl Compiler {
         bytes.hash(&mut hasher);
         expected.hash(&mut hasher);
         if let Some(preinit) = &self.preinit {
-            preinit.hash_inputs(&mut hasher, file)?;
+            preinit.hash_files(&mut hasher, file)?;
         }
         let key = format!("{:032x}", hasher.finish128().as_u128());
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");

@@ -62,25 +62,22 @@ pub struct InitWasi {
 }
 
 impl Preinit {
-    /// Feeds a cache key with everything that decides the snapshot,
-    /// including the contents of [`InitWasi::dir`] (`file` names the module
-    /// in errors).
-    pub(crate) fn hash_inputs(&self, key: &mut impl Hasher, file: &str) -> Result<(), Error> {
-        self.hash(key);
-        if let Some(dir) = self.wasi.as_ref().and_then(|wasi| wasi.dir.as_deref()) {
-            let mut files = Vec::new();
-            list_files(dir, dir, &mut files).map_err(|e| Error::Preinit {
-                file: file.to_owned(),
-                message: format!(
-                    "cannot read the directory {} given for pre-initialisation: {e}",
-                    dir.display()
-                ),
-            })?;
-            files.sort();
-            for (relative, contents) in files {
-                relative.hash(key);
-                contents.hash(key);
-            }
+    /// Feeds a cache key with what decides the snapshot beyond `self`
+    /// (which the [`crate::Compiler`]'s key holds): the names and contents
+    /// of the files under [`InitWasi::dir`] (`file` names the module in
+    /// errors).
+    pub(crate) fn hash_files(&self, key: &mut impl Hasher, file: &str) -> Result<(), Error> {
+        let Some(dir) = self.dir() else { return Ok(()) };
+        let unreadable = |e: std::io::Error| Error::Preinit {
+            file: file.to_owned(),
+            message: format!("cannot read the directory {} given for pre-initialisation: {e}", dir.display()),
+        };
+        let mut files = Vec::new();
+        list_files(dir, dir, &mut files).map_err(unreadable)?;
+        files.sort();
+        for relative in files {
+            relative.hash(key);
+            std::fs::read(dir.join(&relative)).map_err(unreadable)?.hash(key);
         }
         Ok(())
     }
@@ -88,25 +85,26 @@ impl Preinit {
     /// Every file under [`InitWasi::dir`] (for the macro to make Cargo
     /// rebuild when one changes).
     pub fn inputs(&self) -> Vec<PathBuf> {
-        let Some(dir) = self.wasi.as_ref().and_then(|wasi| wasi.dir.as_deref()) else {
-            return Vec::new();
-        };
+        let Some(dir) = self.dir() else { return Vec::new() };
         let mut files = Vec::new();
         // (An unreadable directory fails the bake itself, with its message.)
         let _ = list_files(dir, dir, &mut files);
-        files.into_iter().map(|(relative, _)| dir.join(relative)).collect()
+        files.into_iter().map(|relative| dir.join(relative)).collect()
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        self.wasi.as_ref().and_then(|wasi| wasi.dir.as_deref())
     }
 }
 
-/// `(path relative to root, contents)` of every file under `dir`.
-fn list_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+/// The path, relative to `root`, of every file under `dir`.
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             list_files(root, &path, out)?;
         } else {
-            let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
-            out.push((relative, std::fs::read(&path)?));
+            out.push(path.strip_prefix(root).unwrap_or(&path).to_owned());
         }
     }
     Ok(())
