@@ -107,14 +107,6 @@ struct Baked {
     component: bool,
 }
 
-/// Where an artifact (a Wasmtime ELF image) has its code: the file range of
-/// its `.text`, which Wasmtime page-aligns.
-fn text_range(artifact: &[u8]) -> Option<(u64, u64)> {
-    use object::{Object as _, ObjectSection as _};
-    let file = object::File::parse(artifact).ok()?;
-    file.section_by_name(".text")?.file_range()
-}
-
 fn bake(compiler: &Compiler, input: &Path, name: Option<&str>, cache: &Path) -> Result<Baked, Failure> {
     let display = input.display().to_string();
     let fail = |message: String| Failure(format!("{display}: {message}"));
@@ -140,8 +132,8 @@ fn bake(compiler: &Compiler, input: &Path, name: Option<&str>, cache: &Path) -> 
     let stem =
         input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "program".into());
     let artifact = read(&baked.artifact)?;
-    let text =
-        text_range(&artifact).ok_or_else(|| fail("the compiler's artifact has no code section".into()))?;
+    let text = wasmbake_runtime::__private::text_range(&artifact)
+        .ok_or_else(|| fail("the compiler's artifact has no code section".into()))?;
     Ok(Baked {
         name: name.map_or(stem, str::to_owned),
         source: input.file_name().map_or(display.clone(), |f| f.to_string_lossy().into_owned()),

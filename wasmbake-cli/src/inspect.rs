@@ -308,15 +308,19 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
     }
     if let Some(manifest) = &manifest {
         text.push_str(&format!("\nprograms of a `wasmbake exe` payload ({}):\n", manifest.tools.len()));
-        for tool in &manifest.tools {
+        for (i, tool) in manifest.tools.iter().enumerate() {
             text.push_str(&format!(
-                "  {} (from {}): artifact {}, name table {}{}{}\n",
+                "  {} (from {}): artifact {}, name table {}{}{}{}\n",
                 tool.name,
                 tool.source,
                 kb(tool.artifact.1),
                 kb(tool.names.1),
                 if tool.settings.epoch_interruption { ", epoch interruption" } else { "" },
                 if tool.settings.consume_fuel { ", fuel" } else { "" },
+                match manifest.file_images == Some(i) {
+                    true => ", memory images mapped from this file (its ELF sections are this artifact's)",
+                    false => "",
+                },
             ));
         }
         let limits: Vec<String> = [
@@ -342,9 +346,10 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
             "epoch_interruption": d.epoch_interruption, "consume_fuel": d.consume_fuel,
             "wasmbake": d.wasmbake, "wasmtime": d.wasmtime,
         })).collect::<Vec<_>>(),
-        "exe": manifest.as_ref().map(|m| m.tools.iter().map(|t| json!({
+        "exe": manifest.as_ref().map(|m| m.tools.iter().enumerate().map(|(i, t)| json!({
             "name": t.name, "source": t.source, "artifact": t.artifact.1, "names": t.names.1,
             "epoch_interruption": t.settings.epoch_interruption, "consume_fuel": t.settings.consume_fuel,
+            "file_images": m.file_images == Some(i),
         })).collect::<Vec<_>>()),
         "exe_limits": manifest.as_ref().map(|m| json!({
             "timeout_ns": m.timeout.map(|t| t.as_nanos() as u64), "fuel": m.fuel, "max_memory": m.max_memory,

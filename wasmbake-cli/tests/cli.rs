@@ -186,6 +186,107 @@ fn several_inputs_make_a_multi_call_program() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The toolbox's `cat`, which reads files of the directory preopened
+/// first; and, written to `dir`, `bigcat`: the same program with a second
+/// page of initial data, so that its memory image is the larger one.
+fn cats(dir: &Path) -> [PathBuf; 2] {
+    let cat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/toolbox/plugins/cat.wat");
+    let text = std::fs::read_to_string(&cat).unwrap();
+    let data = "(data (i32.const 40) \": cannot open\\n\")";
+    assert!(text.contains(data), "the toolbox's cat changed: update this test");
+    let big = text.replace(data, &format!("{data}\n  (data (i32.const 65600) \"a second page of data\")"));
+    let bigcat = dir.join("bigcat.wat");
+    std::fs::write(&bigcat, big).unwrap();
+    [cat, bigcat]
+}
+
+/// What `tool` (a cat of `cats`) reads in `/proc/self/maps`: its own
+/// process's mappings.
+fn own_mappings(program: &Path, tool: Option<&str>) -> String {
+    let mut args: Vec<&str> = tool.into_iter().collect();
+    args.push("self/maps");
+    let out = run(program, &args, Path::new("/"), b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// The program with the most initial memory data has its memory image
+/// mapped from the executable file (its file header and section table
+/// describe that program's artifact), not copied into a memfd; the others
+/// keep the in-place load and its copy. The output stays a program that
+/// ELF readers read: the kernel's program headers are the runner's, the
+/// sections the artifact's.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_program_with_the_most_data_maps_its_memory_from_the_executable() {
+    use object::read::elf::{FileHeader as _, ProgramHeader as _, SectionHeader as _};
+    let dir = temp_dir("file-images");
+    let [cat, bigcat] = cats(&dir);
+    let tools = dir.join("box");
+    // (The runner Cargo built beside `wasmbake`, named so that its program
+    // headers can be compared with the output's.)
+    let runner = Path::new(WASMBAKE).with_file_name("wasmbake-runner");
+    exe(&[cat, bigcat], &tools, &["--dir-ro", "/proc::/proc", "--runner", runner.to_str().unwrap()]);
+    let memfd = "/memfd:wasm-memory-image";
+    let big = own_mappings(&tools, Some("bigcat"));
+    assert!(!big.contains(memfd), "bigcat's image is the file's:\n{big}");
+    let exe_path = tools.canonicalize().unwrap().display().to_string();
+    let from_exe = |maps: &str, perms: &str| {
+        maps.lines().filter(|l| l.contains(perms) && l.trim_end().ends_with(exe_path.as_str())).count()
+    };
+    assert!(from_exe(&big, "rw-p") > 0, "its memory is a private mapping of the executable:\n{big}");
+    assert!(from_exe(&big, "r-xp") > 1, "its code too, beside the runner's own:\n{big}");
+    let small = own_mappings(&tools, Some("cat"));
+    assert!(small.contains(memfd), "cat loads in place, its image copied:\n{small}");
+
+    // What ELF readers see.
+    let bytes = std::fs::read(&tools).unwrap();
+    let runner = std::fs::read(&runner).unwrap();
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(&*bytes).unwrap();
+    let endian = header.endian().unwrap();
+    assert_eq!(header.e_flags(endian) & 1, 1, "Wasmtime's EF_WASMTIME_MODULE");
+    let sections = header.sections(endian, &*bytes).unwrap();
+    let names: Vec<&str> = sections
+        .iter()
+        .map(|s| std::str::from_utf8(sections.section_name(endian, s).unwrap()).unwrap())
+        .collect();
+    assert!(names.contains(&".wasmtime.info") && names.contains(&".rodata.wasm"), "{names:?}");
+    let manifest = wasmbake_runtime::__private::exe_payload::read_manifest(&tools).unwrap();
+    assert_eq!(manifest.file_images, Some(1), "bigcat, the second program");
+    let (_, text_section) = sections.section_by_name(endian, b".text").unwrap();
+    let (text_at, _) = text_section.file_range(endian).unwrap();
+    assert_eq!(text_at, manifest.tools[1].artifact.0 + manifest.tools[1].text.0);
+    let theirs = object::elf::FileHeader64::<object::Endianness>::parse(&*runner).unwrap();
+    let segments = |h: &object::elf::FileHeader64<object::Endianness>, data: &[u8]| -> Vec<(u32, u64, u64)> {
+        h.program_headers(endian, data)
+            .unwrap()
+            .iter()
+            .map(|p| (p.p_type(endian), p.p_offset(endian), p.p_filesz(endian)))
+            .collect()
+    };
+    assert_eq!(segments(header, &bytes), segments(theirs, &runner), "the runner's program headers");
+    assert_eq!(
+        (header.e_entry(endian), header.e_type(endian)),
+        (theirs.e_entry(endian), theirs.e_type(endian))
+    );
+    let report = wasmbake(&["inspect", tools.to_str().unwrap()]);
+    assert!(text(&report.stdout).contains("bigcat (from bigcat.wat): artifact"), "{}", text(&report.stdout));
+    assert!(text(&report.stdout).contains("memory images mapped from this file"), "{}", text(&report.stdout));
+
+    // A damaged section table (an output edited by other tools): the
+    // program still runs, loaded in place.
+    let mut damaged = bytes.clone();
+    let (header, _) =
+        object::from_bytes_mut::<object::elf::FileHeader64<object::LittleEndian>>(&mut damaged).unwrap();
+    header.e_shoff.set(object::LittleEndian, u64::MAX);
+    let edited = dir.join("edited");
+    std::fs::write(&edited, &damaged).unwrap();
+    std::fs::set_permissions(&edited, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let fallback = own_mappings(&edited, Some("bigcat"));
+    assert!(fallback.contains(memfd), "in place, as before:\n{fallback}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Program headers of an ELF file: (has PT_INTERP, DT_NEEDED entries).
 fn interpreter_and_needed(path: &Path) -> (bool, usize) {
     use object::read::elf::{Dyn as _, FileHeader as _, ProgramHeader as _};

@@ -107,6 +107,11 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<Comman
     let names = slice(tool.names).ok_or_else(bad)?;
     let source: &'static str = Box::leak(tool.source.clone().into_boxed_str());
     let (image_at, image_len) = (tool.data_image.0 as usize, tool.data_image.1 as usize);
+    // The tool the file header describes loads from the file (its memory
+    // images mapped from it, not copied), through the link to this very
+    // file, which cannot be replaced under the running process.
+    let from_file = (manifest.file_images == Some(index) && cfg!(target_os = "linux"))
+        .then_some((Path::new("/proc/self/exe"), tool.artifact.0));
     if tool.component {
         let names = ComponentNames::parse(names).ok_or_else(bad)?;
         // SAFETY: `exe` wrote the artifact, unmodified, at a 64 KiB-aligned
@@ -119,6 +124,12 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<Comman
         };
         if image_len > 0 {
             plugin = plugin.with_data_image(image_at, image_len);
+        }
+        if let Some((path, at)) = from_file {
+            // SAFETY: `exe` wrote this file's header and section table to
+            // describe this artifact at `at` (the `file-images` line); the
+            // running executable is never written.
+            plugin = unsafe { plugin.with_backing_file(path, at) };
         }
         return Ok(Box::leak(Box::new(plugin)).command());
     }
@@ -135,6 +146,10 @@ fn load(exe: &Path, manifest: &payload::Manifest, index: usize) -> Result<Comman
     };
     if image_len > 0 {
         plugin = plugin.with_data_image(image_at, image_len);
+    }
+    if let Some((path, at)) = from_file {
+        // SAFETY: as for a component, above.
+        plugin = unsafe { plugin.with_backing_file(path, at) };
     }
     Ok(Box::leak(Box::new(plugin)).command())
 }

@@ -94,6 +94,7 @@ mod tests {
             timeout: Some(std::time::Duration::from_millis(1500)),
             fuel: Some(1 << 40),
             max_memory: Some(64 << 20),
+            file_images: None,
         };
         let (a, b) = (vec![1u8; 70_000], vec![2u8; 10]);
         let tools = [
@@ -123,6 +124,7 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let manifest = read_manifest(&path).unwrap();
         assert_eq!(manifest.tools.len(), 2);
+        assert_eq!(manifest.file_images, None, "a runner that is no ELF file cannot describe an artifact");
         assert_eq!(
             (manifest.env.clone(), manifest.inherit_env, manifest.dirs.clone()),
             (settings.env, true, settings.dirs)

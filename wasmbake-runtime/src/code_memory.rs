@@ -11,6 +11,13 @@
 //!   mmap, e.g. `Module::deserialize`): Wasmtime has already made it read-only
 //!   before publishing, so it goes R → R+X, and back to R+W on unpublish
 //!   (what Wasmtime expects for memory it is about to unmap or patch).
+//! * **A file Wasmtime mapped** for a load announced with [`with_file_text`]
+//!   (an artifact described by the executable that carries it): the code
+//!   pages are mapped again from the same file, readable and executable, in
+//!   place of Wasmtime's read-only ones. A new mapping with `PROT_EXEC` is
+//!   what hardened processes allow (`PR_SET_MDWE`, systemd's
+//!   `MemoryDenyWriteExecute=yes`), where they refuse adding `PROT_EXEC` to
+//!   existing memory. Unpublishing treats them as memory Wasmtime owns.
 //!
 //! No page is ever writable and executable at once.
 //!
@@ -21,6 +28,7 @@
 //! [`publish_executable`]: wasmtime::CustomCodeMemory::publish_executable
 //! [`unpublish_executable`]: wasmtime::CustomCodeMemory::unpublish_executable
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -169,6 +177,87 @@ fn exec_gain_forbidden() -> Option<&'static str> {
     None
 }
 
+/// Where the code of the artifact being loaded from a file on this thread
+/// lies in that file (set by [`with_file_text`]). Wasmtime publishes the
+/// code during the load, on the loading thread.
+#[derive(Clone, Copy)]
+struct FileText {
+    #[cfg(unix)]
+    fd: std::os::fd::RawFd,
+    /// The code's file offset (page-aligned) and length.
+    offset: u64,
+    len: usize,
+}
+
+thread_local! {
+    static FILE_TEXT: Cell<Option<FileText>> = const { Cell::new(None) };
+}
+
+/// Runs `load` (a Wasmtime load from `file`) with the code it publishes,
+/// `len` bytes at file offset `offset` of `file`, mapped executable from
+/// the file rather than made executable in place.
+pub(crate) fn with_file_text<T>(
+    file: &std::fs::File,
+    offset: u64,
+    len: usize,
+    load: impl FnOnce() -> T,
+) -> T {
+    #[cfg(unix)]
+    let text = FileText { fd: std::os::fd::AsRawFd::as_raw_fd(file), offset, len };
+    #[cfg(not(unix))]
+    let text = {
+        let _ = file;
+        FileText { offset, len }
+    };
+    FILE_TEXT.with(|t| t.set(Some(text)));
+    let loaded = load();
+    FILE_TEXT.with(|t| t.set(None));
+    loaded
+}
+
+/// Maps `len` bytes of code at `ptr`, which Wasmtime mapped read-only from
+/// `file.fd` at `file.offset`, again from the file, readable and executable.
+#[cfg(unix)]
+fn map_file_text(ptr: *const u8, len: usize, file: FileText, page: usize) -> wasmtime::Result<()> {
+    // The bytes Wasmtime mapped must be the file's at that offset: a wrong
+    // offset would make other bytes executable. (The first bytes are
+    // checked; every byte is the same file's, mapped at the same offset
+    // from the same start.)
+    let probe = len.min(64);
+    let mut expected = vec![0u8; probe];
+    // SAFETY: `expected` has `probe` writable bytes.
+    let read =
+        unsafe { libc::pread(file.fd, expected.as_mut_ptr().cast(), probe, file.offset as libc::off_t) };
+    // SAFETY: Wasmtime hands us its readable mapping of `len` bytes at `ptr`.
+    let mapped = unsafe { std::slice::from_raw_parts(ptr, probe) };
+    if read != probe as isize || expected != mapped || !file.offset.is_multiple_of(page as u64) {
+        wasmtime::bail!(
+            "wasmbake: the code Wasmtime mapped is not at the file offset the executable records"
+        );
+    }
+    // SAFETY: replaces Wasmtime's read-only private mapping of these pages
+    // with a read-execute private mapping of the same file bytes (checked
+    // above): every byte stays what it was, and nothing holds a reference
+    // that the change invalidates. Wasmtime unmaps the whole range later.
+    let remapped = unsafe {
+        libc::mmap(
+            ptr as *mut libc::c_void,
+            len.next_multiple_of(page),
+            libc::PROT_READ | libc::PROT_EXEC,
+            libc::MAP_PRIVATE | libc::MAP_FIXED,
+            file.fd,
+            file.offset as libc::off_t,
+        )
+    };
+    if remapped == libc::MAP_FAILED {
+        let err = std::io::Error::last_os_error();
+        wasmtime::bail!(
+            "wasmbake: cannot map {len} bytes of code executable from the executable file: {err}"
+        );
+    }
+    Ok(())
+}
+
 /// wasmbake's implementation of Wasmtime's code-memory hooks.
 #[cfg(unix)]
 pub(crate) struct StaticCodeMemory {
@@ -200,7 +289,10 @@ impl CustomCodeMemory for StaticCodeMemory {
                 libc::PROT_READ | libc::PROT_EXEC,
                 "executable (is the binary on a noexec mount?)",
             )?,
-            None => protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, "executable")?,
+            None => match FILE_TEXT.with(Cell::take) {
+                Some(file) if file.len == len => return map_file_text(ptr, len, file, self.page_size),
+                _ => protect(ptr, len, libc::PROT_READ | libc::PROT_EXEC, "executable")?,
+            },
         }
         if in_place.is_some() {
             lock(&LIVE_TEXT).push(text);

@@ -5,7 +5,7 @@ use wasmtime::{Engine, Module};
 use crate::code_memory;
 use crate::config::CodeSettings;
 use crate::image::{self, MemoryImage};
-use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only, settings_hint};
+use crate::load::{Artifacts, BackingFile, Cache, LoadKind, Loaded, native_only, settings_hint};
 use crate::names::Names;
 
 /// A WebAssembly module baked into the binary by `wasmbake::include_module!`
@@ -23,6 +23,8 @@ pub struct Embedded {
     executable: bool,
     /// What the artifacts were compiled with that an engine must match.
     settings: CodeSettings,
+    /// An executable file that describes the artifact, to load it from.
+    file: Option<BackingFile>,
     /// The plugin's descriptor (`wasmbake_compiler::descriptor`), in a
     /// section of its own for `wasmbake inspect`: held so that the linker
     /// keeps it, never read here.
@@ -55,6 +57,7 @@ impl Embedded {
             data_image: None,
             executable: false,
             settings: CodeSettings::DEFAULT,
+            file: None,
             descriptor: &[],
             cache: Cache::new(),
         }
@@ -108,6 +111,30 @@ impl Embedded {
     /// executable, and never writable, for the life of the process.
     pub const unsafe fn with_executable_segment(mut self) -> Embedded {
         self.executable = true;
+        self
+    }
+
+    /// The executable file at `path` also describes the artifact, which lies
+    /// at file offset `artifact_at` in it: its ELF file header and section
+    /// table are the artifact's, rebased to that offset, as `wasmbake exe`
+    /// writes them for one of its programs. The plugin is then loaded from
+    /// the file, as Wasmtime loads a `.cwasm` file ([`LoadKind::FromFile`]):
+    /// its memory images are mapped from the file instead of being copied
+    /// into memory first, and its code is mapped readable and executable
+    /// from the file (never writable, so also in hardened processes). When
+    /// that load fails, the plugin loads as it would without the file.
+    ///
+    /// # Safety
+    ///
+    /// The file at `path` describes this artifact as stated, and it is
+    /// never modified while the process runs (the running executable,
+    /// `/proc/self/exe`, which the kernel keeps from being written).
+    pub const unsafe fn with_backing_file(
+        mut self,
+        path: &'static std::path::Path,
+        artifact_at: u64,
+    ) -> Embedded {
+        self.file = Some(BackingFile { path, artifact_at });
         self
     }
 
@@ -277,6 +304,7 @@ impl Embedded {
             pulley: self.pulley,
             executable: self.executable,
             settings: self.settings,
+            file: self.file,
         }
     }
 
@@ -303,6 +331,7 @@ impl std::fmt::Debug for Embedded {
             .field("data_image", &self.data_image)
             .field("executable", &self.executable)
             .field("settings", &self.settings)
+            .field("file", &self.file)
             .field("names", &self.names)
             .finish()
     }

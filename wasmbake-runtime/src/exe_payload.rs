@@ -8,7 +8,9 @@
 //!  ------------------------------  ---------------------------------------
 //!  0                               the runner executable, unchanged (the
 //!                                  kernel loads only its segments; the
-//!                                  bytes after them are not mapped)
+//!                                  bytes after them are not mapped), except
+//!                                  the file header when one tool's memory
+//!                                  images come from the file (S below)
 //!  …                               zero padding
 //!  A0 (a multiple of 64 KiB)       tool 0's Wasmtime artifact
 //!  …                               zero padding
@@ -16,9 +18,14 @@
 //!  N0 (a multiple of 8)            tool 0's name table (names.rs format, or
 //!                                  component_names.rs for a component),
 //!  N1 …                            tool 1's, and so on, each 8-aligned
+//!  S (a multiple of 8)             only with a `file-images` line: the
+//!                                  section table that, with the rewritten
+//!                                  file header, makes the executable
+//!                                  describe that tool's artifact
+//!                                  (artifact_elf.rs draws both)
 //!  M                               the manifest: UTF-8 text, one item a
 //!                                  line, fields separated by tabs:
-//!      wasmbake-exe⇥4                            format line
+//!      wasmbake-exe⇥5                            format line
 //!      tool⇥NAME⇥SOURCE⇥A⇥LEN⇥N⇥LEN⇥D⇥LEN⇥T⇥LEN⇥KIND⇥SETTINGS
 //!                                  one per tool: its name
 //!                                  (what it is invoked as), the file it was
@@ -35,6 +42,9 @@
 //!                                  code settings it was baked with
 //!                                  (`epoch_interruption,consume_fuel`,
 //!                                  either, or `none`)
+//!      file-images⇥INDEX                         the tool the file header
+//!                                  describes (the one with the most
+//!                                  memory-image data; none without data)
 //!      timeout⇥NANOSECONDS                       `--timeout`
 //!      fuel⇥UNITS                                `--fuel`
 //!      max-memory⇥BYTES                          `--max-memory`
@@ -50,18 +60,23 @@
 //! file, read-only, at a 64 KiB-aligned address, and each artifact's code
 //! pages read and execute (never writable) from the start: they run in
 //! place with no protection change, so even in processes that may never
-//! make memory executable (guide, "Hardened hosts").
+//! make memory executable (guide, "Hardened hosts"). The `file-images`
+//! tool is loaded from the executable file instead, as Wasmtime loads a
+//! `.cwasm` file, so that its memory images are mapped from the file rather
+//! than copied (its code is mapped executable from the file as well); the
+//! others, and that one when loading from the file fails, load in place.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
 use crate::CodeSettings;
+use crate::artifact_elf;
 
 /// The trailer's magic: the last 8 bytes of an executable with a payload.
 pub const MAGIC: [u8; 8] = *b"WBEXE\0v1";
 const TRAILER_LEN: u64 = 24;
-const FORMAT_LINE: &str = "wasmbake-exe\t4";
+const FORMAT_LINE: &str = "wasmbake-exe\t5";
 /// Alignment of each artifact's file offset (and of its address when
 /// mapped): what `include_module!` gives a static artifact.
 pub const ARTIFACT_ALIGN: u64 = 64 * 1024;
@@ -113,6 +128,10 @@ pub struct Manifest {
     pub fuel: Option<u64>,
     /// Every run's memory limit in bytes (`Command::memory_limit`).
     pub max_memory: Option<u64>,
+    /// The tool whose artifact the executable's file header and section
+    /// table describe, to be loaded from the file (set by [`write()`], which
+    /// ignores it in its `settings`).
+    pub file_images: Option<usize>,
 }
 
 /// A tool's parts, for [`write()`].
@@ -161,38 +180,56 @@ fn check_field(what: &str, value: &str) -> Result<(), String> {
 }
 
 /// Writes `runner` and the payload for `tools` and the settings of
-/// `manifest` (its `tools` are ignored: they come from `tools`) to `out`.
+/// `manifest` (its `tools` and `file_images` are ignored: they come from
+/// `tools`) to `out`.
 pub fn write(
     out: &mut impl std::io::Write,
     runner: &[u8],
     tools: &[ToolParts<'_>],
     settings: &Manifest,
 ) -> Result<(), String> {
+    // Where everything goes, first: the file header, written first, points
+    // at the section table, written after the name tables.
     let mut at = runner.len() as u64;
-    let io = |e: std::io::Error| e.to_string();
-    out.write_all(runner).map_err(io)?;
-    let pad_to = |out: &mut dyn std::io::Write, at: &mut u64, align: u64| -> Result<(), String> {
-        let next = at.next_multiple_of(align);
-        out.write_all(&vec![0; (next - *at) as usize]).map_err(io)?;
-        *at = next;
-        Ok(())
-    };
-    let mut manifest = String::from(FORMAT_LINE);
-    manifest.push('\n');
-    let mut placed = Vec::new();
+    let mut artifacts_at = Vec::new();
     for tool in tools {
-        pad_to(out, &mut at, ARTIFACT_ALIGN)?;
-        placed.push(at);
-        out.write_all(tool.artifact).map_err(io)?;
+        at = at.next_multiple_of(ARTIFACT_ALIGN);
+        artifacts_at.push(at);
         at += tool.artifact.len() as u64;
     }
-    for (tool, artifact_at) in tools.iter().zip(placed) {
-        pad_to(out, &mut at, 8)?;
+    let mut names_at = Vec::new();
+    for tool in tools {
+        at = at.next_multiple_of(8);
+        names_at.push(at);
+        at += tool.names.len() as u64;
+    }
+    let table_at = at.next_multiple_of(8);
+    // The tool with the most memory-image data (the first of equals), when
+    // the runner can describe its artifact.
+    let file_images = tools
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.data_image.is_some_and(|(_, len)| len > 0))
+        .max_by_key(|&(i, t)| (t.data_image.map(|(_, len)| len), std::cmp::Reverse(i)))
+        .and_then(|(i, t)| Some((i, artifact_elf::describe(runner, t.artifact, artifacts_at[i], table_at)?)));
+
+    let mut out = Placed { out, written: 0 };
+    match &file_images {
+        Some((_, (header, _))) => {
+            out.put(0, header)?;
+            out.put(header.len() as u64, &runner[header.len()..])?;
+        }
+        None => out.put(0, runner)?,
+    }
+    let mut manifest = String::from(FORMAT_LINE);
+    manifest.push('\n');
+    for ((tool, &artifact_at), &name_at) in tools.iter().zip(&artifacts_at).zip(&names_at) {
+        out.put(artifact_at, tool.artifact)?;
         check_field("the tool name", tool.name)?;
         check_field("the file name", tool.source)?;
         let (d_at, d_len) = tool.data_image.unwrap_or((0, 0));
         manifest.push_str(&format!(
-            "tool\t{}\t{}\t{artifact_at}\t{}\t{at}\t{}\t{d_at}\t{d_len}\t{}\t{}\t{}\t{}\n",
+            "tool\t{}\t{}\t{artifact_at}\t{}\t{name_at}\t{}\t{d_at}\t{d_len}\t{}\t{}\t{}\t{}\n",
             tool.name,
             tool.source,
             tool.artifact.len(),
@@ -202,8 +239,13 @@ pub fn write(
             if tool.component { "component" } else { "module" },
             settings_field(tool.settings),
         ));
-        out.write_all(tool.names).map_err(io)?;
-        at += tool.names.len() as u64;
+    }
+    for (tool, &name_at) in tools.iter().zip(&names_at) {
+        out.put(name_at, tool.names)?;
+    }
+    if let Some((index, (_, table))) = &file_images {
+        out.put(table_at, table)?;
+        manifest.push_str(&format!("file-images\t{index}\n"));
     }
     for (key, value) in &settings.env {
         check_field("the variable", key)?;
@@ -228,11 +270,29 @@ pub fn write(
         let access = if *access == DirAccess::ReadOnly { "ro" } else { "rw" };
         manifest.push_str(&format!("dir\t{access}\t{host}\t{guest}\n"));
     }
-    let manifest_at = at;
-    out.write_all(manifest.as_bytes()).map_err(io)?;
-    out.write_all(&manifest_at.to_le_bytes()).map_err(io)?;
-    out.write_all(&(manifest.len() as u64).to_le_bytes()).map_err(io)?;
-    out.write_all(&MAGIC).map_err(io)
+    let manifest_at = out.written;
+    let mut trailer = Vec::with_capacity(TRAILER_LEN as usize);
+    trailer.extend(manifest_at.to_le_bytes());
+    trailer.extend((manifest.len() as u64).to_le_bytes());
+    trailer.extend(MAGIC);
+    out.put(manifest_at, manifest.as_bytes())?;
+    out.put(manifest_at + manifest.len() as u64, &trailer)
+}
+
+/// An output written in file order, each part at its offset (zeros between).
+struct Placed<'a, W> {
+    out: &'a mut W,
+    written: u64,
+}
+
+impl<W: std::io::Write> Placed<'_, W> {
+    fn put(&mut self, offset: u64, bytes: &[u8]) -> Result<(), String> {
+        let io = |e: std::io::Error| e.to_string();
+        self.out.write_all(&vec![0; (offset - self.written) as usize]).map_err(io)?;
+        self.out.write_all(bytes).map_err(io)?;
+        self.written = offset + bytes.len() as u64;
+        Ok(())
+    }
 }
 
 /// The manifest of the executable at `path`, or `None` when it has no
@@ -286,6 +346,7 @@ fn parse(text: &str) -> Option<Manifest> {
                 settings: parse_settings(settings)?,
             }),
             ["timeout", nanos] => manifest.timeout = Some(Duration::from_nanos(nanos.parse().ok()?)),
+            ["file-images", index] => manifest.file_images = Some(index.parse().ok()?),
             ["fuel", units] => manifest.fuel = Some(units.parse().ok()?),
             ["max-memory", bytes] => manifest.max_memory = Some(bytes.parse().ok()?),
             ["env", key, value] => manifest.env.push(((*key).to_owned(), (*value).to_owned())),
@@ -301,5 +362,6 @@ fn parse(text: &str) -> Option<Manifest> {
             _ => return None,
         }
     }
-    (!manifest.tools.is_empty()).then_some(manifest)
+    let known = manifest.file_images.is_none_or(|i| i < manifest.tools.len());
+    (!manifest.tools.is_empty() && known).then_some(manifest)
 }

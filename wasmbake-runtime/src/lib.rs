@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod artifact_elf;
 // (Public only to be re-exported by `__private`.)
 #[doc(hidden)]
 pub mod bounds;
@@ -33,6 +34,7 @@ mod trap;
 /// API: it changes with any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::artifact_elf::text_range;
     pub use crate::bounds;
     #[cfg(all(feature = "component", feature = "wasi"))]
     pub use crate::command::p2_interfaces;

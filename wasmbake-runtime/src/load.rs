@@ -2,6 +2,7 @@
 //! components (`EmbeddedComponent`): in place or copied, native or the
 //! plugin's Pulley fallback, one cached result per engine.
 
+use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,6 +22,11 @@ pub enum LoadKind {
     /// in-place load per buffer) or when the engine cannot run code in place
     /// (it was not built from [`crate::config`]).
     Copied,
+    /// Loaded from the executable file that carries it, as Wasmtime loads a
+    /// `.cwasm` file: code and memory images are mapped from the file,
+    /// nothing is copied. `wasmbake exe` outputs load one of their programs
+    /// so ([`crate::Embedded::with_backing_file`]).
+    FromFile,
 }
 
 /// A module (or, with `Loaded<Component>`, a component) returned by
@@ -104,6 +110,14 @@ pub(crate) trait Artifact: Clone {
     ///
     /// As Wasmtime's: `bytes` is trusted `precompile_*` output.
     unsafe fn copy(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+    /// `deserialize_file`.
+    ///
+    /// # Safety
+    ///
+    /// As Wasmtime's: `path` is trusted `precompile_*` output (here, an
+    /// executable that describes one), never modified while the result
+    /// lives.
+    unsafe fn file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
 }
 
 impl Artifact for Module {
@@ -114,6 +128,10 @@ impl Artifact for Module {
     unsafe fn copy(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
         // SAFETY: the caller's contract.
         unsafe { Module::deserialize(engine, bytes) }
+    }
+    unsafe fn file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Module::deserialize_file(engine, path) }
     }
 }
 
@@ -126,6 +144,10 @@ impl Artifact for wasmtime::component::Component {
     unsafe fn copy(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
         // SAFETY: the caller's contract.
         unsafe { Self::deserialize(engine, bytes) }
+    }
+    unsafe fn file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: the caller's contract.
+        unsafe { Self::deserialize_file(engine, path) }
     }
 }
 
@@ -143,6 +165,18 @@ pub(crate) struct Artifacts {
     pub executable: bool,
     /// What both were baked with.
     pub settings: CodeSettings,
+    /// The file that also describes the native artifact, to load it from.
+    pub file: Option<BackingFile>,
+}
+
+/// An executable file whose ELF file header and section table describe a
+/// plugin's native artifact where it lies in the file (`artifact_elf.rs`),
+/// so that Wasmtime can load it from there as from a `.cwasm` file.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BackingFile {
+    pub path: &'static Path,
+    /// The artifact's file offset.
+    pub artifact_at: u64,
 }
 
 /// One plugin's loads, one per engine (a Pulley fallback is cached under the
@@ -245,6 +279,14 @@ fn load_uncached<T: Artifact>(
 ) -> wasmtime::Result<Loaded<T>> {
     let loaded =
         |(loaded, kind), engine: &Engine| Loaded { loaded, engine: engine.clone(), kind, fallback: None };
+    if let Some(file) = artifacts.file
+        // SAFETY: `Artifacts`' contract.
+        && let Ok(native) = unsafe { load_file::<T>(artifacts.native, file, engine) }
+    {
+        return Ok(loaded((native, LoadKind::FromFile), engine));
+    }
+    // (A file that cannot be loaded from leaves the artifact as it is: in
+    // place, with the memory images copied, or the error that says why not.)
     // SAFETY: `Artifacts`' contract; the caller holds the plugin's lock.
     let native = match unsafe { load_static::<T>(artifacts.native, artifacts.executable, engine) } {
         Ok(native) => return Ok(loaded(native, engine)),
@@ -310,4 +352,22 @@ unsafe fn load_static<T: Artifact>(
     // SAFETY: as above; `copy` copies the bytes first.
     let loaded = unsafe { T::copy(engine, artifact)? };
     Ok((loaded, LoadKind::Copied))
+}
+
+/// Loads `artifact` from the file that describes it.
+///
+/// # Safety
+///
+/// `file` describes `artifact` (the unmodified output of the matching
+/// `precompile_*` for this wasmbake) at its offset, and is never modified
+/// while the process runs.
+unsafe fn load_file<T: Artifact>(artifact: &[u8], file: BackingFile, engine: &Engine) -> wasmtime::Result<T> {
+    let (text_at, text_len) = crate::artifact_elf::text_range(artifact)
+        .ok_or_else(|| wasmtime::format_err!("the artifact has no code section"))?;
+    let opened = std::fs::File::open(file.path)?;
+    let text_len = usize::try_from(text_len)?;
+    code_memory::with_file_text(&opened, file.artifact_at + text_at, text_len, || {
+        // SAFETY: the contract above.
+        unsafe { T::file(engine, file.path) }
+    })
 }

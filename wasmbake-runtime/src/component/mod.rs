@@ -12,7 +12,7 @@ use wasmtime::component::Component;
 
 use crate::config::CodeSettings;
 use crate::image::{self, MemoryImage};
-use crate::load::{Artifacts, Cache, LoadKind, Loaded, native_only, settings_hint};
+use crate::load::{Artifacts, BackingFile, Cache, LoadKind, Loaded, native_only, settings_hint};
 
 pub use names::{ComponentNames, CoreModuleNames};
 
@@ -30,6 +30,8 @@ pub struct EmbeddedComponent {
     executable: bool,
     /// What the artifacts were compiled with that an engine must match.
     settings: CodeSettings,
+    /// An executable file that describes the artifact, to load it from.
+    file: Option<BackingFile>,
     /// The plugin's descriptor, in its section for `wasmbake inspect`:
     /// held so that the linker keeps it, never read here.
     #[allow(dead_code)]
@@ -62,6 +64,7 @@ impl EmbeddedComponent {
             data_image: None,
             executable: false,
             settings: CodeSettings::DEFAULT,
+            file: None,
             descriptor: &[],
             cache: Cache::new(),
         }
@@ -104,6 +107,23 @@ impl EmbeddedComponent {
     /// executable, and never writable, for the life of the process.
     pub const unsafe fn with_executable_segment(mut self) -> EmbeddedComponent {
         self.executable = true;
+        self
+    }
+
+    /// The executable file at `path` also describes the artifact, at file
+    /// offset `artifact_at` in it (as [`crate::Embedded::with_backing_file`]):
+    /// the component is loaded from the file, its core modules' memory
+    /// images mapped from it.
+    ///
+    /// # Safety
+    ///
+    /// As [`crate::Embedded::with_backing_file`].
+    pub const unsafe fn with_backing_file(
+        mut self,
+        path: &'static std::path::Path,
+        artifact_at: u64,
+    ) -> EmbeddedComponent {
+        self.file = Some(BackingFile { path, artifact_at });
         self
     }
 
@@ -227,6 +247,7 @@ impl EmbeddedComponent {
             pulley: self.pulley,
             executable: self.executable,
             settings: self.settings,
+            file: self.file,
         };
         self.cache.load(artifacts, engine, context, prepare)
     }
@@ -248,6 +269,7 @@ impl std::fmt::Debug for EmbeddedComponent {
             .field("data_image", &self.data_image)
             .field("executable", &self.executable)
             .field("settings", &self.settings)
+            .field("file", &self.file)
             .field("names", &self.names)
             .finish()
     }
