@@ -310,7 +310,7 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
         text.push_str(&format!("\nprograms of a `wasmbake exe` payload ({}):\n", manifest.tools.len()));
         for (i, tool) in manifest.tools.iter().enumerate() {
             text.push_str(&format!(
-                "  {} (from {}): artifact {}, name table {}{}{}{}\n",
+                "  {} (from {}): artifact {}, name table {}{}{}\n{}",
                 tool.name,
                 tool.source,
                 kb(tool.artifact.1),
@@ -318,7 +318,8 @@ fn binary(file: &Path, bytes: &[u8]) -> Result<Report, Failure> {
                 if tool.settings.epoch_interruption { ", epoch interruption" } else { "" },
                 if tool.settings.consume_fuel { ", fuel" } else { "" },
                 match manifest.file_images == Some(i) {
-                    true => ", memory images mapped from this file (its ELF sections are this artifact's)",
+                    true =>
+                        "    memory images mapped from this file (its ELF sections are this artifact's)\n",
                     false => "",
                 },
             ));

@@ -122,6 +122,8 @@ fn exe_runs_command_components_beside_modules() {
         exe(&[corpus.join("hello-c.component.wasm")], &hello, &["--name", "hello-c"]);
         let out = run(&hello, &["a", "b"], &dir, b"");
         assert_eq!(text(&out.stdout), "hello from wasi, fib(25)=75025, argc=3\n", "{}", text(&out.stderr));
+        let manifest = wasmbake_runtime::__private::exe_payload::read_manifest(&hello).unwrap();
+        assert_eq!(manifest.file_images, Some(0), "a component's memory images come from the file too");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

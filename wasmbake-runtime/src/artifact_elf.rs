@@ -24,7 +24,7 @@
 //!  …
 //!  S (8-aligned)            the artifact's section headers, in its order,
 //!                           each sh_offset + A (SHT_NULL and SHT_NOBITS
-//!                           entries as they are)
+//!                           entries as they are), SHF_ALLOC cleared
 //! ```
 //!
 //! What readers of the executable see then: the program headers (`readelf
@@ -33,7 +33,7 @@
 //! Every section lies inside the file, as the ELF format requires.
 
 use object::LittleEndian as LE;
-use object::elf::{FileHeader64, SHT_NOBITS, SHT_NULL, SectionHeader64};
+use object::elf::{FileHeader64, SHF_ALLOC, SHT_NOBITS, SHT_NULL, SectionHeader64};
 use object::read::elf::{FileHeader as _, SectionHeader as _};
 
 /// Wasmtime's `e_flags` bits saying "a module" and "a component"
@@ -81,6 +81,10 @@ pub fn describe(
             let offset = section.sh_offset(LE).checked_add(artifact_at)?;
             section.sh_offset.set(LE, offset);
         }
+        // Not part of the program's memory as the kernel maps it (no
+        // segment covers them): debuggers would warn about loadable sections
+        // outside every segment. Wasmtime reads no section's SHF_ALLOC.
+        section.sh_flags.set(LE, section.sh_flags(LE) & !u64::from(SHF_ALLOC));
     }
     let mut header = *ours;
     header.e_flags.set(LE, ours.e_flags(LE) | (theirs.e_flags(LE) & WASMTIME_KINDS));
