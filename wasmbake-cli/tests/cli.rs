@@ -333,6 +333,13 @@ fn static_outputs_need_no_loader_and_no_library() {
     let out = dir.join("exit");
     exe(&[fixture("exit.wat")], &out, &["--static"]);
     assert_eq!(interpreter_and_needed(&out), (false, 0));
+    let bytes = std::fs::read(&out).unwrap();
+    let header = object::elf::FileHeader64::<object::LittleEndian>::parse(&*bytes).unwrap();
+    assert_eq!(
+        object::read::elf::FileHeader::e_type(header, object::LittleEndian),
+        object::elf::ET_EXEC,
+        "not position-independent: nothing to relocate at start"
+    );
     assert_eq!(run(&out, &[], &dir, b"").status.code(), Some(42));
     let symbols = std::fs::read(&out).unwrap();
     assert!(!symbols.windows(16).any(|w| w == b"cranelift_codege"), "the runner links no Cranelift");
