@@ -14,9 +14,12 @@
 //!   `target/wasmbake-report/wamr` (full runs only);
 //! * the C program of `hello-c.wasm` with the system C compiler (`cc -O2`),
 //!   dynamic and static;
-//! * a phase host (`target/wasmbake-report/hosts/wbr-cli-phases`): the
-//!   toolbox's three tools run through `Command::run_traced`, which
-//!   timestamps each step, linked like the static toolbox.
+//! * where each tool's time goes: its `wasmbake exe --static` output with
+//!   `WASMBAKE_RUNNER_TRACE=phases` (the runner then runs it through
+//!   `Command::run_traced`, which timestamps each step); when an output
+//!   could not be made, a phase host
+//!   (`target/wasmbake-report/hosts/wbr-cli-phases`) that does the same
+//!   for baked plugins, linked like the static toolbox.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -89,13 +92,14 @@ pub struct RunStats {
 pub struct ToolReport {
     pub tool: &'static Tool,
     pub rows: Vec<Measured>,
-    /// Medians of each of [`PHASES`], seconds (from the phase host).
+    /// Medians of each of [`PHASES`], seconds (from the `exe` output, or
+    /// the phase host).
     pub phases: Result<Vec<Samples>, String>,
 }
 
 pub struct CliReport {
     pub tools: Vec<ToolReport>,
-    /// How the phase host was linked.
+    /// Where the phases were measured (and how that was linked).
     pub phase_host: String,
     /// `wasmbake exe` build times, per tool.
     pub exe: Vec<ExeTiming>,
@@ -456,16 +460,23 @@ pub fn measure(
         ("native C, static (`cc -O2 -static`)", native(&["-static"], "hello-c-static")),
         ("native C, dynamic (`cc -O2`)", native(&[], "hello-c-dynamic")),
     ];
-    // The phase host is linked like the fastest static toolbox that built
-    // (dynamic in `--quick`, which builds none).
-    let link = statics.iter().find(|(_, built)| built.is_ok()).map(|(link, _)| *link);
-    let (phase_host, phase_link) = match (link, quick) {
-        (Some(link), _) => (phase_host(root, Some(link)), link.label.replace('`', "")),
-        (None, true) => (phase_host(root, None), "dynamic (glibc), --quick".to_owned()),
-        (None, false) => (Err("no static toolbox built".to_owned()), "not built".to_owned()),
-    };
-
     let (cli, exe_built, exe) = exe_outputs(root, &dir, corpus, quick, &wasmtime, tools);
+    // Phases come from the `wasmbake exe --static` outputs themselves (their
+    // runner's trace) when every one was made; else from the phase host,
+    // linked like the fastest static toolbox that built (dynamic in
+    // `--quick`, which builds none).
+    let from_outputs = exe_built.iter().all(|(_, built)| built.is_ok());
+    let link = statics.iter().find(|(_, built)| built.is_ok()).map(|(link, _)| *link);
+    let (phase_host, phase_link) = match (from_outputs, link, quick) {
+        (true, ..) => (Err("unused".to_owned()), "the `wasmbake exe --static` outputs".to_owned()),
+        (false, Some(link), _) => {
+            (phase_host(root, Some(link)), format!("the phase host, {}", link.label.replace('`', "")))
+        }
+        (false, None, true) => {
+            (phase_host(root, None), "the phase host, dynamic (glibc), --quick".to_owned())
+        }
+        (false, None, false) => (Err("no static toolbox built".to_owned()), "not built".to_owned()),
+    };
     let exe_build = match (&cli, quick) {
         (Err(why), _) => format!("not built: {why}"),
         (Ok(_), true) => "the debug build of `wasmbake` (`--quick`)".to_owned(),
@@ -546,7 +557,12 @@ pub fn measure(
         }
         eprintln!("report: whole-process runs of {} ({} runners)", tool.name, runners.len());
         let rows = interleave(tool, &runners, runs, &dir, runs.min(5));
-        let phases = phase_host.clone().and_then(|host| phases(&host, tool, runs, &dir));
+        let phases = match (&built, from_outputs) {
+            (Ok(output), true) => phases(&[path_arg(output)], tool, runs, &dir),
+            _ => phase_host
+                .clone()
+                .and_then(|host| phases(&[path_arg(&host), tool.name.into()], tool, runs, &dir)),
+        };
         reports.push(ToolReport { tool, rows, phases });
     }
     CliReport { tools: reports, phase_host: phase_link, exe, exe_build }
@@ -720,17 +736,20 @@ fn phase_host(root: &Path, link: Option<&Link>) -> Result<PathBuf, String> {
     build_linked(root, vec!["build", "--quiet", "--manifest-path", &manifest_path], link, package)
 }
 
-/// Runs the phase host `runs` times (after a warm-up) and returns the
-/// median of each of [`PHASES`].
-fn phases(host: &Path, tool: &Tool, runs: usize, dir: &Path) -> Result<Vec<Samples>, String> {
+/// Runs `program` (a command line that runs `tool`: the phase host and the
+/// tool's name, or an `exe` output, traced by `WASMBAKE_RUNNER_TRACE`)
+/// `runs` times (after a warm-up) and returns the median of each of
+/// [`PHASES`].
+fn phases(program: &[String], tool: &Tool, runs: usize, dir: &Path) -> Result<Vec<Samples>, String> {
     let cwd = dir.join("empty");
     let mut per_phase: Vec<Vec<f64>> = PHASES.iter().map(|_| Vec::new()).collect();
     for round in 0..=runs {
-        let mut command = Command::new(host);
-        command.arg(tool.name).args(tool.args).current_dir(&cwd).env_clear();
+        let mut command = Command::new(&program[0]);
+        command.args(&program[1..]).args(tool.args).current_dir(&cwd).env_clear();
+        command.env("WASMBAKE_RUNNER_TRACE", "phases");
         command.stdout(Stdio::null()).stderr(Stdio::piped()).stdin(Stdio::null());
         let spawned = monotonic_ns();
-        let out = command.output().map_err(|e| format!("phase host: {e}"))?;
+        let out = command.output().map_err(|e| format!("{}: {e}", program[0]))?;
         let ended = monotonic_ns();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let marks: Vec<(&str, u64)> = stderr
@@ -740,7 +759,7 @@ fn phases(host: &Path, tool: &Tool, runs: usize, dir: &Path) -> Result<Vec<Sampl
             .collect();
         // main, then the eight steps of `Command`.
         if !out.status.success() || marks.len() != PHASES.len() - 1 {
-            return Err(format!("phase host printed {stderr:?}"));
+            return Err(format!("{} printed {stderr:?}", program[0]));
         }
         if round == 0 {
             continue;
@@ -928,14 +947,16 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
     }
     let _ = writeln!(
         w,
-        "**Where the time goes** inside the toolbox's process (linked {}; the phase host runs each tool \
-         through `Command::run_traced`, which timestamps each step; medians of {runs} runs). *exec*: from the \
+        "**Where the time goes** inside the process ({}: with `WASMBAKE_RUNNER_TRACE=phases` the runner, as \
+         the phase host does for a toolbox, runs the tool through `Command::run_traced`, which timestamps each \
+         step; medians of {runs} runs). *exec*: from the \
          parent's spawn to `main` (kernel exec, libc and Rust start-up); *engine*: `wasmbake::engine()`; \
-         *load*: `Embedded::load` (in place); *linker*: the preview-1 functions the module imports (of wasmtime-wasi's 46) into a \
+         *load*: `Embedded::load` (an `exe` output's program with the most data from the output's file, the \
+         others in place); *linker*: the preview-1 functions the module imports (of wasmtime-wasi's 46) into a \
          `Linker` (a component: the WASI 0.2 interfaces it imports, and only those); *wasi*: the WASI context (arguments, stdio, the preopened directory, random seeds), the \
          store, the import check; *runtime*: the single-threaded Tokio runtime; *instantiate*: first \
          instantiation; *program*: `_start`; *teardown*: dropping the instance (skipped by \
-         `Command::exec`, which the toolbox uses); *exit*: from there to the parent's `wait` returning.\n",
+         `Command::exec`, which outputs and the toolbox use when not traced); *exit*: from there to the parent's `wait` returning.\n",
         report.phase_host
     );
     let _ = writeln!(

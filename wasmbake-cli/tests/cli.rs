@@ -70,6 +70,26 @@ fn exe_makes_a_program_that_runs_like_wasmtime_run() {
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert_eq!(text(&run.stdout), "printargs\none\ntwo words\nGREETING=hi there\n");
 
+    // Traced: the same run, then when each step ended, in order.
+    let traced = Command::new(&out)
+        .arg("one")
+        .current_dir(&empty)
+        .env_clear()
+        .env("WASMBAKE_RUNNER_TRACE", "phases")
+        .output()
+        .unwrap();
+    assert_eq!(text(&traced.stdout), "printargs\none\nGREETING=hi there\n");
+    let marks: Vec<(String, u64)> = text(&traced.stderr)
+        .lines()
+        .map(|l| l.split_once('=').map(|(s, t)| (s.to_owned(), t.parse().unwrap())).unwrap())
+        .collect();
+    let steps: Vec<&str> = marks.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        steps,
+        ["main", "engine", "load", "linker", "wasi", "runtime", "instantiate", "program", "teardown"]
+    );
+    assert!(marks.windows(2).all(|w| w[0].1 <= w[1].1), "{marks:?}");
+
     // Exit codes, traps with the program's own names, stdin, directories.
     let exit = dir.join("exit");
     exe(&[fixture("exit.wat")], &exit, &[]);
@@ -333,10 +353,11 @@ fn static_outputs_need_no_loader_and_no_library() {
     let out = dir.join("exit");
     exe(&[fixture("exit.wat")], &out, &["--static"]);
     assert_eq!(interpreter_and_needed(&out), (false, 0));
+    use object::read::elf::FileHeader as _;
     let bytes = std::fs::read(&out).unwrap();
     let header = object::elf::FileHeader64::<object::LittleEndian>::parse(&*bytes).unwrap();
     assert_eq!(
-        object::read::elf::FileHeader::e_type(header, object::LittleEndian),
+        header.e_type(object::LittleEndian),
         object::elf::ET_EXEC,
         "not position-independent: nothing to relocate at start"
     );

@@ -12,11 +12,13 @@
 //! and nothing else, within the limits `exe` was given (`--timeout`,
 //! `--fuel`, `--max-memory`); its exit status is the process's (134 after a
 //! trap, whose backtrace names the program's functions; 124 after its
-//! timeout).
+//! timeout). `WASMBAKE_RUNNER_TRACE=phases` times the steps of its start
+//! (`trace`).
 
 #![deny(missing_docs)]
 
 mod map;
+mod trace;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -39,6 +41,7 @@ pub fn main() -> ! {
 enum Never {}
 
 fn run() -> Result<Never, String> {
+    let traced = trace::start();
     let exe =
         std::env::current_exe().map_err(|e| format!("wasmbake runner: cannot find its executable: {e}"))?;
     let manifest = payload::read_manifest(&exe).ok_or_else(|| {
@@ -87,6 +90,9 @@ fn run() -> Result<Never, String> {
     }
     if let Some(bytes) = manifest.max_memory {
         command.memory_limit(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    if let Some(started) = traced {
+        return Err(trace::run(command, &tool.name, started));
     }
     let error = command.exec();
     Err(format!("{}: {error:#}", tool.name))
