@@ -501,6 +501,26 @@ pub fn measure(
             command: built.clone().map(|b| vec![path_arg(&b)]),
             size: built.as_ref().ok().and_then(|b| size(b)),
         });
+        // The same output with its program loaded in place, its memory image
+        // copied: what the output's own file saves.
+        let in_place = cli.clone().and_then(|cli| {
+            let out = dir.join(format!("{}.in-place.exe", tool.name));
+            run_ok(
+                Command::new(cli)
+                    .arg("exe")
+                    .arg(&wasm)
+                    .args(["--static", "--keep-runner-sections", "-o"])
+                    .arg(&out)
+                    .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake")),
+                "wasmbake exe --keep-runner-sections",
+            )?;
+            Ok(out)
+        });
+        runners.push(Runner {
+            label: "`wasmbake exe --static --keep-runner-sections` output (loaded in place)".into(),
+            command: in_place.clone().map(|b| vec![path_arg(&b)]),
+            size: in_place.as_ref().ok().and_then(|b| size(b)),
+        });
         let compiled = |what: &str, compile: &mut dyn FnMut(&Path) -> Result<(), String>| {
             let cwasm = dir.join(format!("{}.{what}.cwasm", tool.name));
             compile(&cwasm).map(|()| cwasm)
@@ -774,13 +794,15 @@ fn phases(program: &[String], tool: &Tool, runs: usize, dir: &Path) -> Result<Ve
     Ok(per_phase.into_iter().map(Samples::new).collect())
 }
 
-/// The static toolbox rows the targets are judged on: every static build.
 /// The static rows the targets hold to: each static toolbox, and the
-/// `wasmbake exe` output (what a tool's user runs).
+/// `wasmbake exe` output (what a tool's user runs; not its in-place
+/// variant, which is there to compare with).
 fn static_rows(tool: &ToolReport) -> impl Iterator<Item = (&str, f64)> {
     tool.rows
         .iter()
-        .filter(|r| r.label.contains("toolbox, static") || r.label.starts_with("`wasmbake exe"))
+        .filter(|r| {
+            r.label.contains("toolbox, static") || r.label.starts_with("`wasmbake exe --static` output")
+        })
         .filter_map(|r| {
             let label = r.label.trim_start_matches("wasmbake ");
             r.result.as_ref().ok().map(|s| (label, s.wall.median()))
@@ -864,11 +886,9 @@ fn component_targets(w: &mut String, report: &CliReport) {
             continue;
         };
         let precompiled = median_of(tool, "`wasmtime run --allow-precompiled`");
-        for row in tool
-            .rows
-            .iter()
-            .filter(|r| r.label.starts_with("wasmbake toolbox") || r.label.starts_with("`wasmbake exe"))
-        {
+        for row in tool.rows.iter().filter(|r| {
+            r.label.starts_with("wasmbake toolbox") || r.label.starts_with("`wasmbake exe --static` output")
+        }) {
             let Ok(ours) = row.result.as_ref().map(|s| s.wall.median()) else { continue };
             let label = row.label.trim_start_matches("wasmbake ");
             let _ = writeln!(

@@ -29,6 +29,9 @@ struct Request {
     limits: Limits,
     preinit: Option<wasmbake_compiler::Preinit>,
     runner: Option<PathBuf>,
+    /// `--keep-runner-sections`: the output's section table stays the
+    /// runner's, and every program loads in place.
+    keep_runner_sections: bool,
 }
 
 fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
@@ -44,6 +47,7 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
         limits: Limits::default(),
         preinit: None,
         runner: None,
+        keep_runner_sections: false,
     };
     let mut preinit = PreinitFlags::default();
     while let Some(arg) = args.next_arg() {
@@ -74,6 +78,7 @@ fn parse(args: Vec<OsString>) -> Result<Request, Failure> {
                     request.settings.dirs.push((access, host.to_owned(), guest.to_owned()));
                 }
                 "--runner" => request.runner = Some(args.value(&flag)?.into()),
+                "--keep-runner-sections" => request.keep_runner_sections = true,
                 other if request.limits.take(other, || args.string(other))? => {}
                 other if preinit.take(other, || args.string(other))? => {}
                 other => return Err(Failure(format!("exe: unknown option {other}"))),
@@ -278,7 +283,8 @@ pub fn run(args: Vec<OsString>) -> Result<(), Failure> {
         max_memory: limits.max_memory,
         ..request.settings
     };
-    write_atomically(&request.output, |file| payload::write(file, &runner, &tools, &manifest))
+    let file_images = !request.keep_runner_sections;
+    write_atomically(&request.output, |file| payload::write(file, &runner, &tools, &manifest, file_images))
 }
 
 /// Writes `output` through a temporary file beside it, renamed into place

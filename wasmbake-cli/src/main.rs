@@ -15,6 +15,7 @@ const USAGE: &str = "\
 usage: wasmbake exe INPUT.wasm... -o OUTPUT [--static] [--target TRIPLE] [--name NAME]
                     [--cpu FLAGS] [--env KEY=VALUE]... [--inherit-env]
                     [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]... [--runner PATH]
+                    [--keep-runner-sections]
                     [--timeout DURATION] [--fuel N] [--max-memory SIZE]
                     [--preinitialize [--init-func NAME] [--init-wasi [--init-arg ARG]...
                      [--init-env KEY=VALUE]... [--init-dir DIR]]]

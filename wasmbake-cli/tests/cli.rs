@@ -248,7 +248,7 @@ fn the_program_with_the_most_data_maps_its_memory_from_the_executable() {
     // (The runner Cargo built beside `wasmbake`, named so that its program
     // headers can be compared with the output's.)
     let runner = Path::new(WASMBAKE).with_file_name("wasmbake-runner");
-    exe(&[cat, bigcat], &tools, &["--dir-ro", "/proc::/proc", "--runner", runner.to_str().unwrap()]);
+    exe(&[cat, bigcat.clone()], &tools, &["--dir-ro", "/proc::/proc", "--runner", runner.to_str().unwrap()]);
     let memfd = "/memfd:wasm-memory-image";
     let big = own_mappings(&tools, Some("bigcat"));
     assert!(!big.contains(memfd), "bigcat's image is the file's:\n{big}");
@@ -294,6 +294,16 @@ fn the_program_with_the_most_data_maps_its_memory_from_the_executable() {
     let report = wasmbake(&["inspect", tools.to_str().unwrap()]);
     assert!(text(&report.stdout).contains("bigcat (from bigcat.wat): artifact"), "{}", text(&report.stdout));
     assert!(text(&report.stdout).contains("memory images mapped from this file"), "{}", text(&report.stdout));
+
+    // `--keep-runner-sections`: the runner's sections (its symbols), and
+    // every program in place.
+    let kept = dir.join("kept");
+    exe(&[bigcat], &kept, &["--dir-ro", "/proc::/proc", "--keep-runner-sections"]);
+    assert!(own_mappings(&kept, None).contains(memfd), "in place, its image copied");
+    let kept = std::fs::read(&kept).unwrap();
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(&*kept).unwrap();
+    let sections = header.sections(endian, &*kept).unwrap();
+    assert!(sections.section_by_name(endian, b".wasmtime.info").is_none(), "the runner's sections");
 
     // A damaged section table (an output edited by other tools): the
     // program still runs, loaded in place.

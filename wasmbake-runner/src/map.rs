@@ -120,7 +120,7 @@ mod tests {
             },
         ];
         let mut bytes = Vec::new();
-        write(&mut bytes, b"\x7fELF runner", &tools, &settings).unwrap();
+        write(&mut bytes, b"\x7fELF runner", &tools, &settings, true).unwrap();
         std::fs::write(&path, &bytes).unwrap();
         let manifest = read_manifest(&path).unwrap();
         assert_eq!(manifest.tools.len(), 2);
@@ -191,7 +191,7 @@ mod tests {
             component: false,
             settings: CodeSettings::DEFAULT,
         }];
-        assert!(write(&mut Vec::new(), b"", &tab, &Manifest::default()).is_err());
+        assert!(write(&mut Vec::new(), b"", &tab, &Manifest::default(), true).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

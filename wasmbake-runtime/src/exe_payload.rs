@@ -181,12 +181,15 @@ fn check_field(what: &str, value: &str) -> Result<(), String> {
 
 /// Writes `runner` and the payload for `tools` and the settings of
 /// `manifest` (its `tools` and `file_images` are ignored: they come from
-/// `tools`) to `out`.
+/// `tools`) to `out`. `file_images`: the file header and section table are
+/// to describe the artifact of the program with the most memory-image data
+/// (else the runner's stay, and every program loads in place).
 pub fn write(
     out: &mut impl std::io::Write,
     runner: &[u8],
     tools: &[ToolParts<'_>],
     settings: &Manifest,
+    file_images: bool,
 ) -> Result<(), String> {
     // Where everything goes, first: the file header, written first, points
     // at the section table, written after the name tables.
@@ -209,6 +212,7 @@ pub fn write(
     let file_images = tools
         .iter()
         .enumerate()
+        .filter(|_| file_images)
         .filter(|(_, t)| t.data_image.is_some_and(|(_, len)| len > 0))
         .max_by_key(|&(i, t)| (t.data_image.map(|(_, len)| len), std::cmp::Reverse(i)))
         .and_then(|(i, t)| Some((i, artifact_elf::describe(runner, t.artifact, artifacts_at[i], table_at)?)));
