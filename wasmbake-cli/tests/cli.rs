@@ -143,6 +143,14 @@ fn exe_runs_command_components_beside_modules() {
         let out = run(&hello, &["a", "b"], &dir, b"");
         assert_eq!(text(&out.stdout), "hello from wasi, fib(25)=75025, argc=3\n", "{}", text(&out.stderr));
         let manifest = wasmbake_runtime::__private::exe_payload::read_manifest(&hello).unwrap();
+        assert_eq!(manifest.file_images, None, "4 KB of data: in place, where the copy costs less");
+    }
+    if let Some(corpus) = corpus::require(&["avr-as.component.wasm"], "the corpus command component") {
+        let avr_as = dir.join("avr-as");
+        exe(&[corpus.join("avr-as.component.wasm")], &avr_as, &["--name", "avr-as"]);
+        let out = run(&avr_as, &["--version"], &dir, b"");
+        assert!(text(&out.stdout).starts_with("GNU assembler (GNU Binutils) 2.42"), "{}", text(&out.stderr));
+        let manifest = wasmbake_runtime::__private::exe_payload::read_manifest(&avr_as).unwrap();
         assert_eq!(manifest.file_images, Some(0), "a component's memory images come from the file too");
     }
     let _ = std::fs::remove_dir_all(&dir);
