@@ -95,6 +95,9 @@ pub struct ToolReport {
     /// Medians of each of [`PHASES`], seconds (from the `exe` output, or
     /// the phase host).
     pub phases: Result<Vec<Samples>, String>,
+    /// The same for the output loaded in place (`--keep-runner-sections`),
+    /// when phases come from the outputs.
+    pub phases_in_place: Option<Result<Vec<Samples>, String>>,
 }
 
 pub struct CliReport {
@@ -577,13 +580,15 @@ pub fn measure(
         }
         eprintln!("report: whole-process runs of {} ({} runners)", tool.name, runners.len());
         let rows = interleave(tool, &runners, runs, &dir, runs.min(5));
+        let phases_in_place = from_outputs
+            .then(|| in_place.clone().and_then(|output| phases(&[path_arg(&output)], tool, runs, &dir)));
         let phases = match (&built, from_outputs) {
             (Ok(output), true) => phases(&[path_arg(output)], tool, runs, &dir),
             _ => phase_host
                 .clone()
                 .and_then(|host| phases(&[path_arg(&host), tool.name.into()], tool, runs, &dir)),
         };
-        reports.push(ToolReport { tool, rows, phases });
+        reports.push(ToolReport { tool, rows, phases, phases_in_place });
     }
     CliReport { tools: reports, phase_host: phase_link, exe, exe_build }
 }
@@ -971,8 +976,8 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
          the phase host does for a toolbox, runs the tool through `Command::run_traced`, which timestamps each \
          step; medians of {runs} runs). *exec*: from the \
          parent's spawn to `main` (kernel exec, libc and Rust start-up); *engine*: `wasmbake::engine()`; \
-         *load*: `Embedded::load` (an `exe` output's program with the most data from the output's file, the \
-         others in place); *linker*: the preview-1 functions the module imports (of wasmtime-wasi's 46) into a \
+         *load*: `Embedded::load` (an `exe` output's program with the most data, if it has at least 64 KiB, from \
+         the output's file; *…, in place*: the `--keep-runner-sections` output, every program in place); *linker*: the preview-1 functions the module imports (of wasmtime-wasi's 46) into a \
          `Linker` (a component: the WASI 0.2 interfaces it imports, and only those); *wasi*: the WASI context (arguments, stdio, the preopened directory, random seeds), the \
          store, the import check; *runtime*: the single-threaded Tokio runtime; *instantiate*: first \
          instantiation; *program*: `_start`; *teardown*: dropping the instance (skipped by \
@@ -986,14 +991,17 @@ pub fn markdown(w: &mut String, report: &CliReport, runs: usize) {
         PHASES.iter().map(|_| "---|").collect::<String>()
     );
     for tool in &report.tools {
-        match &tool.phases {
-            Ok(phases) => {
-                let cells: Vec<String> = phases.iter().map(|p| time(p.median())).collect();
-                let total: f64 = phases.iter().map(Samples::median).sum();
-                let _ = writeln!(w, "| {} | {} | {} |", tool.tool.name, cells.join(" | "), time(total));
-            }
-            Err(why) => {
-                let _ = writeln!(w, "| {} | not run: {} |", tool.tool.name, why.replace('|', "/"));
+        let in_place = tool.phases_in_place.as_ref().map(|p| (format!("{}, in place", tool.tool.name), p));
+        for (name, phases) in [(tool.tool.name.to_owned(), &tool.phases)].into_iter().chain(in_place) {
+            match phases {
+                Ok(phases) => {
+                    let cells: Vec<String> = phases.iter().map(|p| time(p.median())).collect();
+                    let total: f64 = phases.iter().map(Samples::median).sum();
+                    let _ = writeln!(w, "| {name} | {} | {} |", cells.join(" | "), time(total));
+                }
+                Err(why) => {
+                    let _ = writeln!(w, "| {name} | not run: {} |", why.replace('|', "/"));
+                }
             }
         }
     }
