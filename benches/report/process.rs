@@ -144,8 +144,9 @@ pub fn build(root: &Path, module: Option<&Path>, runs: usize) -> Host {
 pub fn build_crate(root: &Path, dir: &Path) -> Duration {
     let start = Instant::now();
     let out = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--manifest-path"])
+        .args(["build", "--quiet"])
         .args(profile_args())
+        .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", root.join("target"))
         .env("WASMBAKE_CACHE_DIR", root.join("target/wasmbake"))

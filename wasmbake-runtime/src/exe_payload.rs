@@ -79,12 +79,12 @@ pub const MAGIC: [u8; 8] = *b"WBEXE\0v1";
 const TRAILER_LEN: u64 = 24;
 const FORMAT_LINE: &str = "wasmbake-exe\t5";
 /// The least memory-image data for which a program is loaded from the
-/// executable file (64 KiB). Loading from the file costs a fixed 40–55 µs
-/// more than loading in place (the whole file is mapped, its code mapped
-/// again), and saves the copy into a memfd at the first instantiation
-/// (report section 6, the `--keep-runner-sections` rows): at 4 KB of data
-/// (hello-c) the output took 1.05× the in-place one's time, at 111 KB
-/// (avr-as) 0.97×, at 17 MB (flite) 0.26×.
+/// executable file (64 KiB). Loading from the file makes the load dearer
+/// (the whole file is mapped, its code mapped again) and the first
+/// instantiation cheaper (no copy into a memfd): report section 6's phases,
+/// file-backed against in place, show the two about even near 100 KiB of
+/// data (avr-as), the load's extra cost ahead below it (hello-c's 4 KB),
+/// and the copy's saving far ahead above it (flite's 17 MB).
 pub const FILE_IMAGES_MIN: u64 = 64 << 10;
 /// Alignment of each artifact's file offset (and of its address when
 /// mapped): what `include_module!` gives a static artifact.
