@@ -5,7 +5,7 @@
 //! `BENCHMARKS.md` and `BENCHMARKS.svg` at the repository root:
 //!
 //! ```sh
-//! cargo bench -p wasmbake-benches --bench report             # full (about 6 minutes)
+//! cargo bench -p wasmbake-benches --bench report             # full: BENCHMARKS.md (about 45 minutes)
 //! cargo bench -p wasmbake-benches --bench report -- --quick  # smoke run, into target/
 //! cargo bench -p wasmbake-benches --bench report -- --components  # components' sections alone
 //! cargo bench -p wasmbake-benches --bench report -- --untrusted   # untrusted plugins' section alone

@@ -209,10 +209,17 @@ pub(crate) fn with_file_text<T>(
         let _ = file;
         FileText { offset, len }
     };
+    /// Clears the announcement however `load` ends (a panic included), so
+    /// that no later load on this thread takes it for its own.
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            FILE_TEXT.with(|t| t.set(None));
+        }
+    }
     FILE_TEXT.with(|t| t.set(Some(text)));
-    let loaded = load();
-    FILE_TEXT.with(|t| t.set(None));
-    loaded
+    let _clear = Clear;
+    load()
 }
 
 /// Maps `len` bytes of code at `ptr`, which Wasmtime mapped read-only from
