@@ -5,28 +5,29 @@
 #   1. `cargo package` of every publishable package, each verified (built
 #      from its .crate) against a temporary local registry that holds the
 #      others;
-#   2. a directory source that stands in for crates.io: the lock file's
-#      registry dependencies (`cargo vendor`) and the packages, unpacked;
-#   3. `cargo install wasmbake-cli` from it (its build script builds the
-#      runner from the packaged runner's sources and lock file), then the
-#      installed `wasmbake exe` on hello-c;
+#   2. the packages unpacked, and patched in for crates.io under their own
+#      names (every other crate comes from crates.io at its locked version);
+#   3. `cargo install` of the packaged wasmbake-cli (its build script builds
+#      the static runner from the packaged runner's sources and lock file),
+#      then the installed `wasmbake exe --static` on hello-c;
 #   4. a fresh crate of a user's, with `include_module!` and the `wasi`
 #      feature, built and run.
 #
 # Usage: scripts/from-packages.sh [--package-only] [WORK_DIR]   (default: a
 # temporary directory, removed at the end). `--package-only` stops after
-# step 1: what CI runs, as steps 2 to 4 take about 20 min more (benchmarks.md,
-# "From its packages"). Needs the corpus (WASMBAKE_CORPUS, default
+# step 1. CI runs all four. Needs the corpus (WASMBAKE_CORPUS, default
 # ../shared/corpus) and the crates.io index (cargo package resolves against
 # it).
 #
 # Everything builds into this workspace's target directory in the dev
-# profile: Wasmtime and Cranelift are built once for the workspace's own
-# builds and reused here, as long as the profile is the same. A package
-# carries no profile (only a workspace root does), so the workspace's
-# dev-profile settings are given as configuration: `--config` for `cargo
-# package`, and $work/.cargo/config.toml for every cargo under $work (the
-# runner's build inside wasmbake-cli's build script included).
+# profile, so that the Wasmtime and Cranelift builds of the verification (and
+# of CI's static step, for the runner) are reused: after them, steps 2 to 4
+# build only this workspace's crates (docs/src/benchmarks.md, "From its
+# packages"). A package carries no profile (only a workspace root does), so
+# the workspace's dev-profile settings are given as configuration:
+# `--config` for `cargo package`, and $work/.cargo/config.toml for every
+# cargo under $work (the runner's build inside wasmbake-cli's build script
+# included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -80,37 +81,41 @@ if $package_only; then
   exit 0
 fi
 
-echo "from-packages: a directory source in place of crates.io ($work/registry)"
-rm -rf "$work/registry"
-# Only registry packages are vendored: this workspace's own come from their .crate files.
-cargo vendor --locked --versioned-dirs --quiet "$work/registry" >/dev/null
-for p in "${packages[@]}"; do
-  crate="$target/package/$p-$version.crate"
-  tar -xzf "$crate" -C "$work/registry"
-  # A directory source's checksum file: the .crate's digest is what lock
-  # files record; no per-file digests (the files are the package's own).
-  printf '{"files":{},"package":"%s"}\n' "$(sha256sum "$crate" | cut -d' ' -f1)" \
-    >"$work/registry/$p-$version/.cargo-checksum.json"
+echo "from-packages: the packages unpacked, in place of crates.io for their own names ($work/packages)"
+# Not a directory source standing in for all of crates.io: Cargo fingerprints
+# a registry crate by the path of its sources, so crates vendored elsewhere
+# would all be built again (Wasmtime and Cranelift for every feature set).
+# Patching only this workspace's names keeps every other crate at its
+# registry path, where the verification above built it.
+rm -rf "$work/packages"
+mkdir -p "$work/packages" "$work/.cargo"
+{
+  echo "[patch.crates-io]"
+  for p in "${packages[@]}"; do
+    tar -xzf "$target/package/$p-$version.crate" -C "$work/packages"
+    echo "$p = { path = \"$work/packages/$p-$version\" }"
+  done
+  echo
+  printf '%s\n' "$profile"
+} >"$work/.cargo/config.toml"
+# The packaged lock files name the siblings as crates.io packages; with the
+# patch in, they are settled once (every other version kept) so that the
+# builds below can be --locked, as a user's install is.
+for p in wasmbake-cli wasmbake-runner; do
+  (cd "$work/packages/$p-$version" && cargo update --workspace --offline --quiet)
 done
-mkdir -p "$work/.cargo"
-cat >"$work/.cargo/config.toml" <<EOF
-[source.crates-io]
-replace-with = "packages"
-[source.packages]
-directory = "$work/registry"
 
-$profile
-EOF
-
-echo "from-packages: cargo install wasmbake-cli (dev profile, with the dynamic runner)"
-# The dev profile keeps to the Wasmtime build above; WASMBAKE_RUNNERS=host
-# asks a dev build for the runner a release install embeds by default.
-# (`cargo install` reads no configuration of the current directory, as a
-# user's install reads only $CARGO_HOME's: the file is named.)
-(cd "$work" && WASMBAKE_RUNNERS=host cargo install --config "$work/.cargo/config.toml" --locked --debug --offline \
-  --target-dir "$target" --root "$work/install" wasmbake-cli --version "=$version")
+echo "from-packages: cargo install wasmbake-cli (dev profile, with its static runner)"
+# The dev profile keeps to the builds above; WASMBAKE_RUNNERS=static asks a
+# dev build for one of the runners a release install embeds (the static one:
+# CI's static step built its dependencies). The runner's own build, inside
+# wasmbake-cli's build script, runs under $work and reads the configuration
+# there; `cargo install` reads no configuration of the current directory,
+# as a user's reads only $CARGO_HOME's, so the file is named.
+WASMBAKE_RUNNERS=static cargo install --config "$work/.cargo/config.toml" --locked --debug --offline \
+  --target-dir "$target" --root "$work/install" --path "$work/packages/wasmbake-cli-$version"
 wasmbake="$work/install/bin/wasmbake"
-"$wasmbake" exe "$corpus/hello-c.wasm" -o "$work/hello-c"
+"$wasmbake" exe --static "$corpus/hello-c.wasm" -o "$work/hello-c"
 out=$("$work/hello-c" a b)
 [ "$out" = "hello from wasi, fib(25)=75025, argc=3" ] || { echo "from-packages: the exe output printed: $out" >&2; exit 1; }
 echo "from-packages: the installed wasmbake exe made hello-c: $out"
@@ -145,6 +150,10 @@ fn main() -> wasmbake::wasmtime::Result<()> {
     std::process::exit(output.status.code());
 }
 EOF
-out=$(cd "$consumer" && cargo run --offline --quiet --target-dir "$target")
+# Its lock file starts from this workspace's, as a user's would be at the
+# versions of the day, so that the crates built above are the ones it uses.
+cp "$root/Cargo.lock" "$consumer/Cargo.lock"
+(cd "$consumer" && cargo update --workspace --offline --quiet)
+out=$(cd "$consumer" && cargo run --locked --offline --quiet --target-dir "$target")
 [ "$out" = "hello from wasi, fib(25)=75025, argc=3" ] || { echo "from-packages: the consumer printed: $out" >&2; exit 1; }
 echo "from-packages: the consumer crate ran its baked plugin: $out"
