@@ -116,6 +116,9 @@ WASMBAKE_RUNNERS=static cargo install --config "$work/.cargo/config.toml" --lock
   --target-dir "$target" --root "$work/install" --path "$work/packages/wasmbake-cli-$version"
 wasmbake="$work/install/bin/wasmbake"
 "$wasmbake" exe --static "$corpus/hello-c.wasm" -o "$work/hello-c"
+# (grep -c reads all of readelf's output: -q could end the pipe early.)
+interp=$(readelf -l "$work/hello-c" | grep -c INTERP || true)
+[ "$interp" = 0 ] || { echo "from-packages: the exe output has a program interpreter (not static)" >&2; exit 1; }
 out=$("$work/hello-c" a b)
 [ "$out" = "hello from wasi, fib(25)=75025, argc=3" ] || { echo "from-packages: the exe output printed: $out" >&2; exit 1; }
 echo "from-packages: the installed wasmbake exe made hello-c: $out"
